@@ -1,0 +1,53 @@
+# contactbridge — build, test, lint and benchmark.
+# `make test` is the one command CI and developers run: it installs what the
+# tests need and runs everything (unit, conformance, integration, fuzz seeds)
+# under the race detector.
+
+GO          ?= go
+GOBIN       ?= $(shell $(GO) env GOPATH)/bin
+STATICCHECK ?= $(GOBIN)/staticcheck
+STATICCHECK_VERSION ?= v0.8.2
+BENCHTIME   ?= 1x
+PKGS        ?= ./...
+
+.PHONY: all build test test-short bench lint fmt fuzz clean
+
+all: lint test
+
+build:
+	$(GO) build -o bin/contactbridge ./cmd/contactbridge
+
+## test: everything, with the race detector (what CI runs).
+test:
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## test-short: the quick loop while editing.
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+## bench: the benchmarks whose numbers go in docs/benchmarks.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz:
+	for t in $$($(GO) test -list '^Fuzz' ./mapping | grep ^Fuzz); do \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./mapping || exit 1; \
+	done
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## lint: gofmt, go vet and staticcheck must all be clean.
+lint: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(STATICCHECK) $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

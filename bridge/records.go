@@ -1,0 +1,188 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/contactbridge/contactbridge/mapping"
+	"github.com/contactbridge/contactbridge/store"
+)
+
+// readPage is how many records one hub read asks the store for.
+const readPage = 1000
+
+// A HubRecord is a decrypted hub record and the time the store last wrote it.
+type HubRecord struct {
+	mapping.Record
+	Modified store.Timestamp
+}
+
+// open decrypts a contacts payload, with the pending keys of an unfinished
+// rotation as a fallback.
+func (h *Hub) open(id, payload string) (mapping.Record, error) {
+	r, err := mapping.OpenRecord(h.keys.For(mapping.ContactsCollection), id, payload)
+	if errors.Is(err, mapping.ErrHMACMismatch) && h.pending != nil {
+		if r2, err2 := mapping.OpenRecord(h.pending.For(mapping.ContactsCollection), id, payload); err2 == nil {
+			return r2, nil
+		}
+	}
+	return r, err
+}
+
+// Get reads and decrypts one contact record (store.ErrNotFound if absent).
+func (h *Hub) Get(ctx context.Context, id string) (HubRecord, error) {
+	bso, err := h.st.Get(ctx, h.user, mapping.ContactsCollection, id)
+	if err != nil {
+		return HubRecord{}, fmt.Errorf("hub: get %s: %w", id, err)
+	}
+	r, err := h.open(id, bso.Payload)
+	if err != nil {
+		return HubRecord{}, fmt.Errorf("hub: %w", err)
+	}
+	return HubRecord{Record: r, Modified: bso.Modified}, nil
+}
+
+// Read streams every contact record modified after newer, oldest first, to
+// fn, and returns the newest modification time it saw (newer when nothing
+// changed). A record that does not decrypt is passed to fn with its error
+// and an empty Record, so one bad record never hides the others; fn decides
+// whether to stop by returning an error.
+func (h *Hub) Read(ctx context.Context, newer store.Timestamp, fn func(r HubRecord, err error) error) (store.Timestamp, error) {
+	last := newer
+	q := store.Query{Newer: newer, Sort: store.SortOldest, Limit: readPage}
+	for {
+		page, err := h.st.List(ctx, h.user, mapping.ContactsCollection, q)
+		if err != nil {
+			return last, fmt.Errorf("hub: read newer than %s: %w", newer, err)
+		}
+		for _, bso := range page.Records {
+			r, err := h.open(bso.ID, bso.Payload)
+			if err != nil {
+				r = mapping.Record{ID: bso.ID}
+				err = fmt.Errorf("hub: %w", err)
+			}
+			if err := fn(HubRecord{Record: r, Modified: bso.Modified}, err); err != nil {
+				return last, err
+			}
+			last = max(last, bso.Modified)
+		}
+		if page.NextOffset == "" {
+			return last, nil
+		}
+		q.Offset = page.NextOffset
+	}
+}
+
+// Write encrypts recs and stores them, in as few requests as the store's
+// limits allow, and returns the time of the last write. The precondition
+// guards the first request (the collection unmodified since the caller last
+// read it); records the store asks to send again are sent again. A record the
+// store refuses is reported by id, and the others are still written.
+func (h *Hub) Write(ctx context.Context, recs []mapping.Record, pre store.Precondition) (store.Timestamp, error) {
+	kb := h.keys.For(mapping.ContactsCollection)
+	ws := make([]store.Write, 0, len(recs))
+	for _, r := range recs {
+		p, err := mapping.SealRecord(kb, r)
+		if err != nil {
+			return 0, fmt.Errorf("hub: %w", err)
+		}
+		ws = append(ws, store.Write{ID: r.ID, Payload: &p})
+	}
+	return h.post(ctx, ws, pre)
+}
+
+func (h *Hub) post(ctx context.Context, queue []store.Write, pre store.Precondition) (store.Timestamp, error) {
+	var last store.Timestamp
+	var refused []string
+	chunk := max(h.st.Limits().MaxPostRecords, 1)
+	for len(queue) > 0 {
+		batch := queue[:min(chunk, len(queue))]
+		queue = queue[len(batch):]
+		res, err := h.st.Post(ctx, h.user, mapping.ContactsCollection, batch, pre)
+		if err != nil {
+			return last, fmt.Errorf("hub: write %d records: %w", len(batch), err)
+		}
+		pre = store.Precondition{}
+		last = max(last, res.Modified)
+		ok := make(map[string]bool, len(res.Success))
+		for _, id := range res.Success {
+			ok[id] = true
+		}
+		var retry []store.Write
+		for _, w := range batch {
+			reason, failed := res.Failed[w.ID]
+			switch {
+			case failed && (reason == store.ReasonRetryBSO || reason == store.ReasonRetryBytes):
+				retry = append(retry, w)
+			case failed:
+				refused = append(refused, fmt.Sprintf("%s (%s)", w.ID, reason))
+			case !ok[w.ID]: // in neither list: Sync counts it as failed
+				refused = append(refused, fmt.Sprintf("%s (not acknowledged)", w.ID))
+			}
+		}
+		if len(retry) == len(batch) {
+			return last, fmt.Errorf("hub: the store asked to retry every record of a write of %d", len(batch))
+		}
+		queue = append(retry, queue...)
+	}
+	if len(refused) > 0 {
+		return last, fmt.Errorf("hub: the store refused %d records: %s", len(refused), strings.Join(refused, ", "))
+	}
+	return last, nil
+}
+
+// RotateKeys replaces the collection keys with fresh ones and re-encrypts
+// every contact record under them. A rotation killed half-way is resumed by
+// the next call, and every record stays readable meanwhile.
+func (h *Hub) RotateKeys(ctx context.Context) error {
+	if h.pending == nil {
+		next, err := mapping.NewCollectionKeys(mapping.ContactsCollection)
+		if err != nil {
+			return fmt.Errorf("hub: rotate: %w", err)
+		}
+		if err := h.putKeys(ctx, pendingKeysID, next); err != nil {
+			return err
+		}
+		h.pending = next
+	}
+	kb := h.pending.For(mapping.ContactsCollection)
+	var ws []store.Write
+	_, err := h.Read(ctx, 0, func(r HubRecord, err error) error {
+		if err != nil {
+			return fmt.Errorf("hub: rotate: %w", err)
+		}
+		p, err := mapping.SealRecord(kb, r.Record)
+		if err != nil {
+			return fmt.Errorf("hub: rotate: %w", err)
+		}
+		ws = append(ws, store.Write{ID: r.ID, Payload: &p})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := h.post(ctx, ws, store.Precondition{}); err != nil {
+		return fmt.Errorf("hub: rotate: %w", err)
+	}
+	if err := h.putKeys(ctx, mapping.KeysID, h.pending); err != nil {
+		return err
+	}
+	h.keys, h.pending = h.pending, nil
+	if _, err := h.st.Delete(ctx, h.user, mapping.KeysCollection, pendingKeysID, store.Precondition{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("hub: rotate: remove staged keys: %w", err)
+	}
+	return nil
+}
+
+func (h *Hub) putKeys(ctx context.Context, id string, ck *mapping.CollectionKeys) error {
+	p, err := ck.SealAs(h.sync, id)
+	if err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	if _, err := h.st.Put(ctx, h.user, mapping.KeysCollection, store.Write{ID: id, Payload: &p}, store.Precondition{}); err != nil {
+		return fmt.Errorf("hub: upload crypto/%s: %w", id, err)
+	}
+	return nil
+}

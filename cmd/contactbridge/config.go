@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// configEnv names the environment variable that points at the config file.
+const configEnv = "CONTACTBRIDGE_CONFIG"
+
+// Config is the YAML config file. Its keys are a contract with users: add,
+// never rename.
+type Config struct {
+	// KeyFile holds the 32-byte Sync Key (mode 0600).
+	KeyFile string      `yaml:"key_file"`
+	Store   StoreConfig `yaml:"store"`
+
+	// path is where the config was read from; relative paths in it are
+	// relative to its folder.
+	path string
+}
+
+// StoreConfig picks the hub's store backend.
+type StoreConfig struct {
+	// SQLite is the path of the embedded store's database.
+	SQLite string `yaml:"sqlite"`
+}
+
+// xdgDir returns $env, or ~/fallback when it is unset, as the XDG base
+// directory spec says.
+func xdgDir(env, fallback string) (string, error) {
+	if d := os.Getenv(env); d != "" && filepath.IsAbs(d) {
+		return d, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("config: find home directory for %s: %w", env, err)
+	}
+	return filepath.Join(home, fallback), nil
+}
+
+// configPath resolves the config file: the flag, else $CONTACTBRIDGE_CONFIG,
+// else $XDG_CONFIG_HOME/contactbridge/config.yaml. isDefault reports the
+// last case.
+func configPath(flag string) (path string, isDefault bool, err error) {
+	if flag != "" {
+		return flag, false, nil
+	}
+	if env := os.Getenv(configEnv); env != "" {
+		return env, false, nil
+	}
+	dir, err := xdgDir("XDG_CONFIG_HOME", ".config")
+	if err != nil {
+		return "", false, err
+	}
+	return filepath.Join(dir, "contactbridge", "config.yaml"), true, nil
+}
+
+// defaultConfig is the config init writes at path. At the default place it
+// uses the XDG folders; elsewhere it keeps everything beside the config
+// file, so that several setups never share a key by accident.
+func defaultConfig(path string, isDefault bool) (*Config, error) {
+	c := &Config{path: path, KeyFile: "sync.key", Store: StoreConfig{SQLite: "store.db"}}
+	if !isDefault {
+		return c, nil
+	}
+	data, err := xdgDir("XDG_DATA_HOME", filepath.Join(".local", "share"))
+	if err != nil {
+		return nil, err
+	}
+	c.KeyFile = filepath.Join(filepath.Dir(path), "sync.key")
+	c.Store.SQLite = filepath.Join(data, "contactbridge", "store.db")
+	return c, nil
+}
+
+// loadConfig reads and checks the config file at path. Unknown keys are
+// errors, so that a typo does not silently fall back to a default.
+func loadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("config: %s does not exist: run `contactbridge init` first", path)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c := &Config{path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // an empty file is an empty config
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func (c *Config) check() error {
+	if c.KeyFile == "" {
+		return errors.New("key_file is missing")
+	}
+	if c.Store.SQLite == "" {
+		return errors.New("store: name a backend (store.sqlite)")
+	}
+	return nil
+}
+
+// save writes the config file, creating its folder (0700) but never
+// replacing an existing file.
+func (c *Config) save() error {
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	header := "# contactbridge configuration; see the README for every key.\n"
+	f, err := os.OpenFile(c.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if _, err := f.Write(append([]byte(header), b...)); err != nil {
+		f.Close()
+		return fmt.Errorf("config: write %s: %w", c.path, err)
+	}
+	return f.Close()
+}
+
+// resolve turns a path from the config into an absolute one: "~/" is the
+// home folder, and relative paths are relative to the config file's folder.
+func (c *Config) resolve(p string) (string, error) {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("config: expand %s: %w", p, err)
+		}
+		p = filepath.Join(home, strings.TrimPrefix(p, "~"))
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(c.path), p)
+	}
+	return filepath.Abs(p)
+}

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// options are the flags every command shares.
+type options struct {
+	configPath string
+}
+
+func newRootCommand() *cobra.Command {
+	opts := &options{}
+	root := &cobra.Command{
+		Use:   "contactbridge",
+		Short: "Keep your contacts the same everywhere, through an encrypted hub",
+		Long: `contactbridge keeps your contacts the same on every service you use —
+CardDAV servers, Google Contacts, Outlook, folders of .vcf files — by
+reconciling each of them with one hub of records encrypted on your machine
+in the Firefox Sync format. Whoever holds the store cannot read a contact.
+
+Start with 'contactbridge init'.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&opts.configPath, "config", "",
+		"config file (default $CONTACTBRIDGE_CONFIG, else $XDG_CONFIG_HOME/contactbridge/config.yaml)")
+	root.AddCommand(newInitCommand(opts), newVersionCommand())
+	return root
+}
