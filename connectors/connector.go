@@ -1,0 +1,197 @@
+// Package connectors defines how the bridge talks to a place where contacts
+// live: a folder of vCard files, a CardDAV address book, Google Contacts,
+// Outlook. Each implementation lives in its own folder and passes the
+// conformance suite in connectors/conntest.
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/contactbridge/contactbridge/mapping"
+)
+
+// Sentinel errors. Implementations wrap them with context; the bridge tests
+// them with errors.Is.
+var (
+	// ErrTokenExpired means the remote no longer accepts a change token; the
+	// bridge asks again with an empty token (a full listing).
+	ErrTokenExpired = errors.New("change token expired")
+	// ErrPreconditionFailed means an update or delete named a stale etag, or
+	// a create found the item already there: the bridge re-reads and
+	// re-merges, never overwrites blindly.
+	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrNotFound means the item does not exist (any more).
+	ErrNotFound = errors.New("not found")
+)
+
+// An Item is one contact as the remote holds it.
+type Item struct {
+	// ID names the item on the remote: a file name, an href, a
+	// resourceName, a Graph id. Stable until the item is deleted.
+	ID string
+	// ETag is the item's version; Update and Delete take it as a
+	// precondition.
+	ETag string
+	// Card is the contact. It is nil in a listing that carries only ids and
+	// etags (the bridge then Fetches the items whose etag it does not know),
+	// and when Err is set.
+	Card *mapping.Card
+	// Err is set when the item exists but cannot be read as one contact
+	// (malformed, several cards in one file, too large). The bridge reports
+	// it by ID and leaves the item alone; it is never taken for a deletion.
+	Err error
+}
+
+// A Change is an item created or changed on the remote, or deleted (then
+// only Item.ID is set).
+type Change struct {
+	Item
+	Deleted bool
+}
+
+// A Page is one batch of changes. A connector keeps pages small enough that
+// memory stays bounded whatever the number of contacts.
+type Page struct {
+	Changes []Change
+	// Full is true on the pages of a full listing (an empty token): the
+	// items listed are all the remote has, and an item the bridge knows but
+	// no page of the listing names has been deleted.
+	Full bool
+}
+
+// Capabilities say what a remote can store and how to talk to it.
+type Capabilities struct {
+	// Properties maps the vCard property names the remote can store to the
+	// most values it keeps of each (0: any number). Nil means it stores
+	// every property, X- ones included. What a remote cannot store is never
+	// deleted from the hub because that remote's copy lacks it.
+	Properties map[string]int
+	// Version is the vCard version to give new items (existing items keep
+	// theirs).
+	Version mapping.Version
+	// BatchSize is the most writes worth sending together.
+	BatchSize int
+	// Concurrency is the most requests to have in flight at once.
+	Concurrency int
+}
+
+// Stores reports whether the remote keeps property name.
+func (c Capabilities) Stores(name string) bool {
+	if c.Properties == nil {
+		return true
+	}
+	_, ok := c.Properties[name]
+	return ok
+}
+
+// Project returns a copy of card holding only what the remote can store:
+// everything when Properties is nil, else the properties it names, at most
+// Properties[name] values of each (in card order) when that is not 0. The
+// bridge compares a remote's copy with the hub's card projected so, and a
+// connector that cannot store a property drops it the same way.
+func (c Capabilities) Project(card *mapping.Card) *mapping.Card {
+	out := card.Clone()
+	if c.Properties == nil {
+		return out
+	}
+	seen := make(map[string]int, len(c.Properties))
+	kept := out.Props[:0]
+	for _, p := range out.Props {
+		name := strings.ToUpper(p.Name)
+		limit, ok := c.Properties[name]
+		if !ok || (limit > 0 && seen[name] >= limit) {
+			continue
+		}
+		seen[name]++
+		kept = append(kept, p)
+	}
+	clear(out.Props[len(kept):])
+	out.Props = kept
+	return out
+}
+
+// A Connector reads and writes the contacts of one remote account as vCards.
+// Implementations must be safe for use by one run at a time; the bridge never
+// calls one Connector concurrently from two runs, though it may issue writes
+// concurrently up to Capabilities.Concurrency.
+type Connector interface {
+	// Capabilities reports what this remote can store, so the bridge can keep
+	// what it cannot (projection) and size its batches.
+	Capabilities() Capabilities
+
+	// Changes streams what changed since token, page by page, to fn, and
+	// returns the token to ask with next time. An empty token asks for a
+	// full listing (pages marked Full); a full listing passes at least one
+	// page, empty for an empty remote, so the bridge always learns it was
+	// full. A remote without a change log may answer any token with a full
+	// listing. When the remote no longer accepts token, Changes returns
+	// ErrTokenExpired and the bridge asks again with an empty token. An
+	// error from fn stops the listing and is returned.
+	Changes(ctx context.Context, token string, fn func(Page) error) (next string, err error)
+
+	// Fetch reads the items ids, in batches the remote handles well, and
+	// passes each to fn in any order. An id that no longer exists is passed
+	// as an Item with Err wrapping ErrNotFound; an item that cannot be read
+	// as one contact is passed with Err set. Neither stops the others.
+	Fetch(ctx context.Context, ids []string, fn func(Item) error) error
+
+	// Create stores a new contact. key is stable across retries (the hub
+	// record id), so a create retried after a crash finds the first one
+	// instead of making a second: it then returns that item, not an error.
+	Create(ctx context.Context, key string, card *mapping.Card) (Item, error)
+
+	// Update replaces the contact id if its version is still etag, else
+	// returns ErrPreconditionFailed; ErrNotFound if it is gone (never
+	// re-creating it). The item keeps the vCard version it has.
+	Update(ctx context.Context, id, etag string, card *mapping.Card) (Item, error)
+
+	// Delete removes the contact id if its version is still etag, else
+	// returns ErrPreconditionFailed; ErrNotFound if it is already gone.
+	Delete(ctx context.Context, id, etag string) error
+}
+
+// A TransientError is a failure worth retrying later (a timeout, a 5xx, a
+// 429): the bridge retries the item on the next run instead of reporting it
+// as permanent.
+type TransientError struct {
+	Err error
+}
+
+// Error returns the message of the wrapped error.
+func (e *TransientError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Transient marks err as worth retrying.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &TransientError{Err: err}
+}
+
+// IsTransient reports whether err, or an error it wraps, is transient.
+func IsTransient(err error) bool {
+	var t *TransientError
+	return errors.As(err, &t)
+}
+
+// An ItemError is a failure about one remote item, named by its id so the
+// user can find it (never by a person's name).
+type ItemError struct {
+	Account string
+	ID      string
+	Err     error
+}
+
+// Error names the account and the item, then says what failed.
+func (e *ItemError) Error() string {
+	return fmt.Sprintf("account %s: item %s: %v", e.Account, e.ID, e.Err)
+}
+
+// Unwrap returns the wrapped error.
+func (e *ItemError) Unwrap() error { return e.Err }
