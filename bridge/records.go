@@ -78,7 +78,9 @@ func (h *Hub) Read(ctx context.Context, newer store.Timestamp, fn func(r HubReco
 // Write encrypts recs and stores them, in as few requests as the store's
 // limits allow, and returns the time of the last write. The precondition
 // guards the first request (the collection unmodified since the caller last
-// read it); records the store asks to send again are sent again. A record the
+// read it) and each further request is conditional on the one before, so
+// ErrPreconditionFailed means someone else wrote in between; records the
+// store asks to send again are sent again. A record the
 // store refuses is reported by id, and the others are still written.
 func (h *Hub) Write(ctx context.Context, recs []mapping.Record, pre store.Precondition) (store.Timestamp, error) {
 	kb := h.keys.For(mapping.ContactsCollection)
@@ -104,7 +106,11 @@ func (h *Hub) post(ctx context.Context, queue []store.Write, pre store.Precondit
 		if err != nil {
 			return last, fmt.Errorf("hub: write %d records: %w", len(batch), err)
 		}
-		pre = store.Precondition{}
+		if pre.Set {
+			// Chain the precondition, so that nobody else's write can
+			// slip in between two requests of this one unnoticed.
+			pre = store.Since(res.Modified)
+		}
 		last = max(last, res.Modified)
 		ok := make(map[string]bool, len(res.Success))
 		for _, id := range res.Success {

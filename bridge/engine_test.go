@@ -1,0 +1,322 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/contactbridge/contactbridge/connectors"
+	"github.com/contactbridge/contactbridge/connectors/memory"
+	"github.com/contactbridge/contactbridge/mapping"
+	"github.com/contactbridge/contactbridge/store"
+	"github.com/contactbridge/contactbridge/store/sqlite"
+)
+
+type world struct {
+	t   *testing.T
+	st  store.Store
+	hub *Hub
+	e   *Engine
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	st := openStore(t, sqlite.Options{})
+	h, _, err := InitHub(context.Background(), st, testUser, syncKey(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(h, syncKey(1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{t: t, st: st, hub: h, e: e}
+}
+
+func (w *world) sync(name string, c connectors.Connector, opts Options) *Report {
+	w.t.Helper()
+	rep, err := w.e.Sync(context.Background(), Account{Name: name, Connector: c}, opts)
+	if err != nil {
+		w.t.Fatalf("sync %s: %v", name, err)
+	}
+	for _, f := range rep.Failed {
+		w.t.Errorf("sync %s: failure %+v", name, f)
+	}
+	return rep
+}
+
+// hubCards returns the live hub contacts by FN.
+func (w *world) hubCards() map[string]*mapping.Card {
+	w.t.Helper()
+	out := map[string]*mapping.Card{}
+	_, err := w.hub.Read(context.Background(), 0, func(r HubRecord, err error) error {
+		if err != nil {
+			return err
+		}
+		if r.Deleted {
+			return nil
+		}
+		c, err := mapping.Parse([]byte(r.VCard))
+		if err != nil {
+			return err
+		}
+		fn := c.Value("FN")
+		if _, dup := out[fn]; dup {
+			w.t.Errorf("hub has %q twice", fn)
+		}
+		out[fn] = c
+		return nil
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return out
+}
+
+func remoteCards(t *testing.T, c *memory.Connector) map[string]*mapping.Card {
+	t.Helper()
+	out := map[string]*mapping.Card{}
+	for _, it := range c.Items() {
+		fn := it.Card.Value("FN")
+		if _, dup := out[fn]; dup {
+			t.Errorf("remote has %q twice", fn)
+		}
+		out[fn] = it.Card
+	}
+	return out
+}
+
+func mustCard(t *testing.T, lines ...string) *mapping.Card {
+	t.Helper()
+	c, err := mapping.Parse([]byte("BEGIN:VCARD\r\nVERSION:4.0\r\n" + strings.Join(lines, "\r\n") + "\r\nEND:VCARD\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func person(t *testing.T, name string, extra ...string) *mapping.Card {
+	return mustCard(t, append([]string{"FN:" + name, "UID:uid-" + strings.ReplaceAll(name, " ", "-")}, extra...)...)
+}
+
+func names(m map[string]*mapping.Card) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func idOf(t *testing.T, c *memory.Connector, fn string) string {
+	t.Helper()
+	for _, it := range c.Items() {
+		if it.Card.Value("FN") == fn {
+			return it.ID
+		}
+	}
+	t.Fatalf("no %q on the remote", fn)
+	return ""
+}
+
+func assertQuiet(t *testing.T, w *world, name string, c *memory.Connector) {
+	t.Helper()
+	before := c.Counts()
+	rep := w.sync(name, c, Options{})
+	if rep.ToHub.Total() != 0 || rep.ToRemote.Total() != 0 || c.Counts().Writes() != before.Writes() {
+		t.Errorf("converged sync of %s wrote: %+v / %+v", name, rep.ToHub, rep.ToRemote)
+	}
+}
+
+func TestTwoWaySync(t *testing.T) {
+	w := newWorld(t)
+	a, b := memory.New(memory.Config{}), memory.New(memory.Config{Stubs: true})
+	a.Put("", person(t, "Ann Lee", "EMAIL:ann@example.com"))
+	a.Put("", person(t, "Bob Ray", "TEL:+1 555 0100"))
+	b.Put("", person(t, "Cat Poe", "NOTE:from b"))
+
+	w.sync("a", a, Options{})
+	w.sync("b", b, Options{})
+	w.sync("a", a, Options{})
+	want := []string{"Ann Lee", "Bob Ray", "Cat Poe"}
+	for label, got := range map[string][]string{"hub": names(w.hubCards()), "a": names(remoteCards(t, a)), "b": names(remoteCards(t, b))} {
+		if !slices.Equal(got, want) {
+			t.Errorf("%s = %v, want %v", label, got, want)
+		}
+	}
+	assertQuiet(t, w, "a", a)
+	assertQuiet(t, w, "b", b)
+
+	t.Run("edit on one side reaches the other", func(t *testing.T) {
+		if _, err := b.Edit(idOf(t, b, "Ann Lee"), func(c *mapping.Card) { c.Add(mapping.Property{Name: "TITLE", Value: "Pilot"}) }); err != nil {
+			t.Fatal(err)
+		}
+		w.sync("b", b, Options{})
+		w.sync("a", a, Options{})
+		if got := remoteCards(t, a)["Ann Lee"].Value("TITLE"); got != "Pilot" {
+			t.Errorf("a's Ann Lee TITLE = %q", got)
+		}
+		assertQuiet(t, w, "a", a)
+		assertQuiet(t, w, "b", b)
+	})
+	t.Run("edits of different properties on both sides merge", func(t *testing.T) {
+		a.Edit(idOf(t, a, "Bob Ray"), func(c *mapping.Card) { c.Add(mapping.Property{Name: "EMAIL", Value: "bob@a.example"}) })
+		b.Edit(idOf(t, b, "Bob Ray"), func(c *mapping.Card) { c.Add(mapping.Property{Name: "NOTE", Value: "met in b"}) })
+		w.sync("a", a, Options{})
+		w.sync("b", b, Options{})
+		w.sync("a", a, Options{})
+		for label, c := range map[string]*mapping.Card{"a": remoteCards(t, a)["Bob Ray"], "b": remoteCards(t, b)["Bob Ray"], "hub": w.hubCards()["Bob Ray"]} {
+			if c.Value("EMAIL") != "bob@a.example" || c.Value("NOTE") != "met in b" {
+				t.Errorf("%s lost an edit: EMAIL %q NOTE %q", label, c.Value("EMAIL"), c.Value("NOTE"))
+			}
+		}
+	})
+	t.Run("true conflict is logged and the hub's value kept", func(t *testing.T) {
+		w.sync("a", a, Options{})
+		w.sync("b", b, Options{})
+		a.Edit(idOf(t, a, "Cat Poe"), func(c *mapping.Card) { c.Get("NOTE").SetText("a says") })
+		b.Edit(idOf(t, b, "Cat Poe"), func(c *mapping.Card) { c.Get("NOTE").SetText("b says") })
+		w.sync("a", a, Options{})
+		rep := w.sync("b", b, Options{})
+		if rep.Conflicts != 1 {
+			t.Errorf("conflicts = %d, want 1", rep.Conflicts)
+		}
+		w.sync("a", a, Options{})
+		for label, c := range map[string]*mapping.Card{"a": remoteCards(t, a)["Cat Poe"], "b": remoteCards(t, b)["Cat Poe"]} {
+			if got := c.Value("NOTE"); got != "a says" {
+				t.Errorf("%s NOTE = %q, want the hub's %q", label, got, "a says")
+			}
+		}
+		log, err := w.e.Conflicts(context.Background())
+		if err != nil || len(log) != 1 || log[0].Property != "NOTE" || log[0].Account != "b" {
+			t.Fatalf("conflict log = %+v, %v", log, err)
+		}
+		if !strings.Contains(strings.Join(log[0].Remote, ""), "b says") {
+			t.Errorf("the losing value is not in the log: %+v", log[0])
+		}
+	})
+	t.Run("deletion propagates and can be restored", func(t *testing.T) {
+		w.sync("a", a, Options{})
+		w.sync("b", b, Options{})
+		if err := a.Remove(idOf(t, a, "Cat Poe")); err != nil {
+			t.Fatal(err)
+		}
+		rep := w.sync("a", a, Options{})
+		if rep.ToHub.Deleted != 1 {
+			t.Errorf("hub deletes = %d", rep.ToHub.Deleted)
+		}
+		rep = w.sync("b", b, Options{})
+		if rep.ToRemote.Deleted != 1 || remoteCards(t, b)["Cat Poe"] != nil {
+			t.Fatalf("b still has the deleted contact")
+		}
+		trash, err := w.hub.Trash(context.Background())
+		if err != nil || len(trash) != 1 || trash[0].Card.Value("FN") != "Cat Poe" {
+			t.Fatalf("trash = %v, %v", trash, err)
+		}
+		if err := w.hub.Restore(context.Background(), trash[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		w.sync("a", a, Options{})
+		w.sync("b", b, Options{})
+		if remoteCards(t, a)["Cat Poe"] == nil || remoteCards(t, b)["Cat Poe"] == nil {
+			t.Error("restored contact did not come back everywhere")
+		}
+		assertQuiet(t, w, "a", a)
+		assertQuiet(t, w, "b", b)
+	})
+}
+
+func TestFirstSyncLinksSamePerson(t *testing.T) {
+	w := newWorld(t)
+	a, b := memory.New(memory.Config{}), memory.New(memory.Config{})
+	a.Put("", mustCard(t, "FN:Dana Kim", "N:Kim;Dana;;;", "EMAIL:dana@example.com"))
+	a.Put("", mustCard(t, "FN:Family Account", "EMAIL:family@example.com"))
+	// The same person on b, without a UID, with one more phone number.
+	b.Put("", mustCard(t, "FN:Dana Kim", "N:Kim;Dana;;;", "EMAIL:DANA@example.com", "TEL:+44 20 7946 0000"))
+	// A different person sharing the family address: never merged.
+	b.Put("", mustCard(t, "FN:Eli Kim", "EMAIL:family@example.com"))
+	w.sync("a", a, Options{})
+	w.sync("b", b, Options{})
+	w.sync("a", a, Options{})
+	hub := w.hubCards()
+	if got := names(hub); !slices.Equal(got, []string{"Dana Kim", "Eli Kim", "Family Account"}) {
+		t.Fatalf("hub = %v", got)
+	}
+	if got := len(hub["Dana Kim"].All("TEL")); got != 1 {
+		t.Errorf("merged Dana has %d phones, want 1", got)
+	}
+	if len(remoteCards(t, a)) != 3 || len(remoteCards(t, b)) != 3 {
+		t.Errorf("a has %d, b has %d contacts; want 3 each", len(remoteCards(t, a)), len(remoteCards(t, b)))
+	}
+}
+
+func TestProjectionKeepsWhatRemoteCannotStore(t *testing.T) {
+	w := newWorld(t)
+	full := memory.New(memory.Config{})
+	narrow := memory.New(memory.Config{Capabilities: connectors.Capabilities{Properties: map[string]int{"FN": 1, "UID": 1, "EMAIL": 1, "TEL": 0}}})
+	full.Put("", person(t, "Fay Wu", "EMAIL:fay@one.example", "EMAIL:fay@two.example", "NOTE:keep me", "X-CUSTOM:also me"))
+	w.sync("full", full, Options{})
+	w.sync("narrow", narrow, Options{})
+	// narrow edits what it can store.
+	narrow.Edit(idOf(t, narrow, "Fay Wu"), func(c *mapping.Card) { c.Add(mapping.Property{Name: "TEL", Value: "+1 555 0199"}) })
+	w.sync("narrow", narrow, Options{})
+	w.sync("full", full, Options{})
+	c := w.hubCards()["Fay Wu"]
+	if c.Value("NOTE") != "keep me" || c.Value("X-CUSTOM") != "also me" || len(c.All("EMAIL")) != 2 || c.Value("TEL") != "+1 555 0199" {
+		t.Errorf("hub card lost data through the narrow account:\n%s", mustMarshal(t, c))
+	}
+	assertQuiet(t, w, "narrow", narrow)
+	assertQuiet(t, w, "full", full)
+}
+
+func mustMarshal(t *testing.T, c *mapping.Card) string {
+	b, err := c.Marshal(mapping.Version40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestMassDeleteBrake(t *testing.T) {
+	w := newWorld(t)
+	a, b := memory.New(memory.Config{}), memory.New(memory.Config{})
+	for i := range 30 {
+		a.Put("", person(t, fmt.Sprintf("P %02d", i)))
+	}
+	w.sync("a", a, Options{})
+	w.sync("b", b, Options{})
+	for _, it := range a.Items()[:12] {
+		a.Remove(it.ID)
+	}
+	_, err := w.e.Sync(context.Background(), Account{Name: "a", Connector: a}, Options{})
+	if !errors.Is(err, ErrMassDelete) || !strings.Contains(err.Error(), "--allow-mass-delete") {
+		t.Fatalf("err = %v, want the brake", err)
+	}
+	if got := len(w.hubCards()); got != 30 {
+		t.Errorf("the brake let %d deletions through", 30-got)
+	}
+	w.sync("a", a, Options{AllowMassDelete: true})
+	if got := len(w.hubCards()); got != 18 {
+		t.Errorf("hub has %d after an allowed mass delete, want 18", got)
+	}
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	w := newWorld(t)
+	a := memory.New(memory.Config{})
+	a.Put("", person(t, "Gus Orr"))
+	rep := w.sync("a", a, Options{DryRun: true})
+	if rep.ToHub.Created != 1 {
+		t.Errorf("dry run plan = %+v", rep.ToHub)
+	}
+	if len(w.hubCards()) != 0 {
+		t.Error("dry run wrote to the hub")
+	}
+	rep = w.sync("a", a, Options{})
+	if rep.ToHub.Created != 1 {
+		t.Errorf("real run after a dry run = %+v", rep.ToHub)
+	}
+}

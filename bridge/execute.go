@@ -1,0 +1,226 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/contactbridge/contactbridge/connectors"
+	"github.com/contactbridge/contactbridge/mapping"
+	"github.com/contactbridge/contactbridge/store"
+)
+
+// execute carries out the plan in chunks: the remote writes of a chunk, then
+// its hub writes, then its links and bases. A run killed between any two
+// writes is finished by the next run: remote creates are keyed by the hub
+// record id, hub writes and links compare by canonical hash, so what was
+// done is recognised and not done again.
+func (r *run) execute(ctx context.Context, plan []*action) error {
+	keepToken := false
+	writes := 0
+	for _, a := range plan {
+		if !a.linkOnly {
+			writes++
+		}
+	}
+	done := 0
+	for chunk := range slices.Chunk(plan, chunkSize) {
+		ok := r.remoteWrites(ctx, chunk)
+		var recs []mapping.Record
+		var trash []mapping.Record
+		for i, a := range chunk {
+			if !ok[i] {
+				continue
+			}
+			switch a.hop {
+			case hubPut:
+				b, err := a.hubCard.Marshal(mapping.Version40)
+				if err != nil {
+					ok[i] = false
+					r.fail(Failure{Record: a.record, Remote: a.remote, Reason: fmt.Sprintf("encode for the hub: %v", err)})
+					continue
+				}
+				recs = append(recs, mapping.Record{ID: a.record, VCard: string(b)})
+			case hubDelete:
+				recs = append(recs, mapping.Record{ID: a.record, Deleted: true})
+				if b, err := a.hubCard.Marshal(mapping.Version40); err == nil {
+					trash = append(trash, mapping.Record{ID: a.record, VCard: string(b)})
+				}
+			}
+		}
+		if len(trash) > 0 {
+			if err := r.e.hub.writeTrash(ctx, trash, r.retention()); err != nil {
+				return err
+			}
+		}
+		if len(recs) > 0 {
+			pre := store.Precondition{}
+			if r.hubChain {
+				pre = since(r.hubLatest)
+			}
+			ts, err := r.e.hub.Write(ctx, recs, pre)
+			if errors.Is(err, store.ErrPreconditionFailed) {
+				return fmt.Errorf("the hub changed while this run wrote to it (another sync at the same time?); run again: %w", err)
+			}
+			if err != nil {
+				return err
+			}
+			r.hubLatest = ts
+		}
+		for i, a := range chunk {
+			if !ok[i] {
+				if a.hubChangedAt > 0 {
+					r.noteFailedHub(a.hubChangedAt)
+				}
+				keepToken = keepToken || a.remoteChange
+				continue
+			}
+			r.countAction(a)
+			r.apply(a)
+			if len(a.conflicts) > 0 {
+				if err := r.e.logConflicts(ctx, r.acct.Name, a.record, a.conflicts); err != nil {
+					return err
+				}
+			}
+		}
+		if err := r.s.commit(ctx, nil); err != nil {
+			return err
+		}
+		for _, a := range chunk {
+			if !a.linkOnly {
+				done++
+			}
+		}
+		r.progress("write", done, writes)
+	}
+	m := r.s.meta
+	m.Synced = true
+	if !keepToken {
+		m.Token = r.nextToken
+	}
+	m.HubSince = r.hubLatest
+	if !r.hubChain {
+		m.HubSince = r.hubRead
+	}
+	if r.minFailed > 0 {
+		m.HubSince = min(m.HubSince, r.minFailed-10)
+	}
+	return r.s.commit(ctx, &m)
+}
+
+func (r *run) retention() int64 {
+	if r.opts.Retention > 0 {
+		return int64(r.opts.Retention.Seconds())
+	}
+	return 30 * 24 * 3600
+}
+
+// noteFailedHub makes the next run read a hub change again whose action
+// failed.
+func (r *run) noteFailedHub(ts store.Timestamp) {
+	if r.minFailed == 0 || ts < r.minFailed {
+		r.minFailed = ts
+	}
+}
+
+// apply records the link and base an action leaves.
+func (r *run) apply(a *action) {
+	if a.dropLink {
+		r.s.dropLink(a.record)
+		return
+	}
+	l := r.s.links[a.record]
+	l.Remote = a.remote
+	if a.remoteETag != "" {
+		l.ETag = a.remoteETag
+	}
+	if a.remoteHash != "" {
+		l.RemoteHash = a.remoteHash
+	}
+	if a.base != nil {
+		l.HubHash = hashString(a.base)
+		r.s.setBase(a.record, a.base)
+	}
+	r.s.setLink(a.record, l)
+}
+
+// remoteWrites does the remote writes of chunk, up to the connector's
+// concurrency at once, and reports which actions may go on.
+func (r *run) remoteWrites(ctx context.Context, chunk []*action) []bool {
+	ok := make([]bool, len(chunk))
+	workers := max(r.caps.Concurrency, 1)
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i, a := range chunk {
+		if a.rop == remoteNone {
+			ok[i] = true
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := r.remoteWrite(ctx, a)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				r.fail(Failure{Record: a.record, Remote: a.remote, Reason: err.Error(), Transient: isTransient(err)})
+				return
+			}
+			ok[i] = true
+		})
+	}
+	wg.Wait()
+	return ok
+}
+
+func isTransient(err error) bool {
+	return connectors.IsTransient(err) || errors.Is(err, connectors.ErrPreconditionFailed) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+func (r *run) remoteWrite(ctx context.Context, a *action) error {
+	conn := r.acct.Connector
+	switch a.rop {
+	case remoteCreate:
+		it, err := conn.Create(ctx, a.record, a.remoteCard)
+		if err != nil {
+			return fmt.Errorf("create: %w", err)
+		}
+		r.written(a, it)
+	case remoteUpdate:
+		it, err := conn.Update(ctx, a.remote, a.etag, a.remoteCard)
+		switch {
+		case errors.Is(err, connectors.ErrPreconditionFailed):
+			return fmt.Errorf("update: changed on the remote during the sync; the next run merges it: %w", err)
+		case errors.Is(err, connectors.ErrNotFound):
+			return connectors.Transient(fmt.Errorf("update: deleted on the remote during the sync; the next run sees it: %w", err))
+		case err != nil:
+			return fmt.Errorf("update: %w", err)
+		}
+		r.written(a, it)
+	case remoteDelete:
+		err := conn.Delete(ctx, a.remote, a.etag)
+		switch {
+		case errors.Is(err, connectors.ErrNotFound):
+			// Already gone: what we wanted.
+		case errors.Is(err, connectors.ErrPreconditionFailed):
+			return fmt.Errorf("delete: changed on the remote during the sync; the next run decides again: %w", err)
+		case err != nil:
+			return fmt.Errorf("delete: %w", err)
+		}
+	}
+	return nil
+}
+
+// written takes the remote item a write returned into the action's link.
+func (r *run) written(a *action, it connectors.Item) {
+	a.remote, a.remoteETag = it.ID, it.ETag
+	if it.Card != nil {
+		a.remoteHash = r.remoteHash(it.Card)
+	} else {
+		a.remoteHash = r.remoteHash(a.remoteCard)
+	}
+}

@@ -1,0 +1,290 @@
+package bridge
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"github.com/contactbridge/contactbridge/mapping"
+	"github.com/contactbridge/contactbridge/store"
+)
+
+// The bridge keeps each account's state in the store next to the hub,
+// encrypted under a key bundle of its own derived from the Sync Key, so that
+// it is as safe as the contacts and commits atomically with the store's
+// transactions:
+//
+//   - collection "st.<tag>": record "meta" (tokens) and link buckets
+//     "b000"…"b255", each holding the links of the contacts whose record id
+//     hashes into it, so that a commit rewrites only the buckets it touched;
+//   - collection "bs.<tag>": one record per contact, the base — the contact
+//     as the hub and the account last agreed — read only when both sides
+//     changed.
+//
+// <tag> is an HMAC of the account name, so the store does not learn it.
+const (
+	stateInfo   = "contactbridge/v1/state"
+	metaID      = "meta"
+	bucketCount = 256
+)
+
+// A link ties one hub record to one remote item of an account.
+type link struct {
+	// Remote is the remote item id; ETag its version when last seen.
+	Remote string `json:"r"`
+	ETag   string `json:"e,omitempty"`
+	// RemoteHash is the canonical hash of the remote card as last seen,
+	// after projection to what the remote can store.
+	RemoteHash string `json:"rh"`
+	// HubHash is the canonical hash of the hub card both sides last agreed
+	// on; the base record holds that card.
+	HubHash string `json:"hh"`
+}
+
+// meta is the per-account record of where the last run stopped.
+type meta struct {
+	ID string `json:"id"`
+	// Token is the remote's change token after the last complete run.
+	Token string `json:"token,omitempty"`
+	// HubSince is the hub time up to which every hub change was applied.
+	HubSince store.Timestamp `json:"hub_since"`
+	// Synced is true once a first run finished.
+	Synced bool `json:"synced,omitempty"`
+}
+
+type bucket struct {
+	ID    string          `json:"id"`
+	Links map[string]link `json:"links"`
+}
+
+// state is one account's state in memory.
+type state struct {
+	st        store.Store
+	user      string
+	kb        mapping.KeyBundle
+	coll      string // links and meta
+	baseColl  string
+	meta      meta
+	links     map[string]link   // hub record id → link
+	byRemote  map[string]string // remote id → hub record id
+	dirty     map[int]bool      // buckets to rewrite
+	baseDirty map[string]*mapping.Card
+}
+
+func stateKeys(syncKey []byte) (mapping.KeyBundle, error) {
+	return mapping.DeriveKeyBundle(syncKey, stateInfo)
+}
+
+func accountTag(kb mapping.KeyBundle, account string) string {
+	m := hmac.New(sha256.New, kb.HMAC[:])
+	m.Write([]byte(account))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:20]
+}
+
+func bucketOf(recordID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(recordID))
+	return int(h.Sum32() % bucketCount)
+}
+
+func bucketID(n int) string { return fmt.Sprintf("b%03d", n) }
+
+// loadState reads an account's state; a missing state is an empty one.
+func loadState(ctx context.Context, st store.Store, user string, kb mapping.KeyBundle, account string) (*state, error) {
+	tag := accountTag(kb, account)
+	s := &state{
+		st: st, user: user, kb: kb,
+		coll: "st." + tag, baseColl: "bs." + tag,
+		links: map[string]link{}, byRemote: map[string]string{},
+		dirty: map[int]bool{}, baseDirty: map[string]*mapping.Card{},
+	}
+	q := store.Query{Limit: 1000}
+	for {
+		page, err := st.List(ctx, user, s.coll, q)
+		if err != nil {
+			return nil, fmt.Errorf("state: account %s: %w", account, err)
+		}
+		for _, b := range page.Records {
+			plain, err := kb.Decrypt(b.ID, b.Payload)
+			if err != nil {
+				return nil, fmt.Errorf("state: account %s: %w", account, err)
+			}
+			if b.ID == metaID {
+				if err := json.Unmarshal(plain, &s.meta); err != nil {
+					return nil, fmt.Errorf("state: account %s: meta: %w", account, err)
+				}
+				continue
+			}
+			var bk bucket
+			if err := json.Unmarshal(plain, &bk); err != nil {
+				return nil, fmt.Errorf("state: account %s: %s: %w", account, b.ID, err)
+			}
+			for id, l := range bk.Links {
+				s.links[id] = l
+				s.byRemote[l.Remote] = id
+			}
+		}
+		if page.NextOffset == "" {
+			break
+		}
+		q.Offset = page.NextOffset
+	}
+	s.meta.ID = metaID
+	return s, nil
+}
+
+func (s *state) setLink(recordID string, l link) {
+	if old, ok := s.links[recordID]; ok && old.Remote != l.Remote {
+		delete(s.byRemote, old.Remote)
+	}
+	s.links[recordID] = l
+	s.byRemote[l.Remote] = recordID
+	s.dirty[bucketOf(recordID)] = true
+}
+
+func (s *state) dropLink(recordID string) {
+	if old, ok := s.links[recordID]; ok {
+		delete(s.byRemote, old.Remote)
+		delete(s.links, recordID)
+		s.dirty[bucketOf(recordID)] = true
+	}
+}
+
+// setBase records the card both sides agree on for recordID, to be written
+// at the next commit.
+func (s *state) setBase(recordID string, c *mapping.Card) { s.baseDirty[recordID] = c }
+
+// bases reads the stored bases of ids whose hash matches the link's HubHash;
+// a base that is missing or stale is left out (the merge then has no common
+// ancestor and unites both sides).
+func (s *state) bases(ctx context.Context, ids []string) (map[string]*mapping.Card, error) {
+	out := map[string]*mapping.Card{}
+	for chunk := range slices.Chunk(ids, store.MaxIDs) {
+		page, err := s.st.List(ctx, s.user, s.baseColl, store.Query{IDs: chunk})
+		if err != nil {
+			return nil, fmt.Errorf("state: read bases: %w", err)
+		}
+		for _, b := range page.Records {
+			r, err := mapping.OpenRecord(s.kb, b.ID, b.Payload)
+			if err != nil {
+				continue // unreadable base: merge without it
+			}
+			c, err := mapping.Parse([]byte(r.VCard))
+			if err != nil {
+				continue
+			}
+			if l, ok := s.links[b.ID]; ok && hashString(c) == l.HubHash {
+				out[b.ID] = c
+			}
+		}
+	}
+	return out, nil
+}
+
+// commit writes the touched bases, then the touched link buckets, then (when
+// m is not nil) the meta record. Each write is atomic; the order means a
+// link never names a base older than itself, and the tokens advance only
+// after everything they cover is stored.
+func (s *state) commit(ctx context.Context, m *meta) error {
+	var ws []store.Write
+	for id, c := range s.baseDirty {
+		if c == nil {
+			continue
+		}
+		b, err := c.Marshal(mapping.Version40)
+		if err != nil {
+			return fmt.Errorf("state: base %s: %w", id, err)
+		}
+		p, err := mapping.SealRecord(s.kb, mapping.Record{ID: id, VCard: string(b)})
+		if err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		ws = append(ws, store.Write{ID: id, Payload: &p})
+	}
+	if err := s.post(ctx, s.baseColl, ws); err != nil {
+		return err
+	}
+	clear(s.baseDirty)
+	ws = ws[:0]
+	buckets := make([]bucket, bucketCount)
+	for n := range s.dirty {
+		buckets[n] = bucket{ID: bucketID(n), Links: map[string]link{}}
+	}
+	for id, l := range s.links {
+		if n := bucketOf(id); s.dirty[n] {
+			buckets[n].Links[id] = l
+		}
+	}
+	for n := range s.dirty {
+		w, err := s.seal(buckets[n].ID, buckets[n])
+		if err != nil {
+			return err
+		}
+		ws = append(ws, w)
+	}
+	if m != nil {
+		m.ID = metaID
+		w, err := s.seal(metaID, m)
+		if err != nil {
+			return err
+		}
+		ws = append(ws, w)
+	}
+	if err := s.post(ctx, s.coll, ws); err != nil {
+		return err
+	}
+	clear(s.dirty)
+	if m != nil {
+		s.meta = *m
+	}
+	return nil
+}
+
+func (s *state) seal(id string, v any) (store.Write, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return store.Write{}, fmt.Errorf("state: %s: %w", id, err)
+	}
+	p, err := s.kb.Encrypt(plain)
+	if err != nil {
+		return store.Write{}, fmt.Errorf("state: %s: %w", id, err)
+	}
+	return store.Write{ID: id, Payload: &p}, nil
+}
+
+func (s *state) post(ctx context.Context, coll string, ws []store.Write) error {
+	for chunk := range slices.Chunk(ws, max(s.st.Limits().MaxPostRecords, 1)) {
+		res, err := s.st.Post(ctx, s.user, coll, chunk, store.Precondition{})
+		if err != nil {
+			return fmt.Errorf("state: write %s: %w", coll, err)
+		}
+		if len(res.Failed) > 0 {
+			for id, reason := range res.Failed {
+				return fmt.Errorf("state: write %s/%s: %s", coll, id, reason)
+			}
+		}
+	}
+	return nil
+}
+
+// deleteState removes every trace of an account from the store.
+func deleteState(ctx context.Context, st store.Store, user string, kb mapping.KeyBundle, account string) error {
+	tag := accountTag(kb, account)
+	for _, c := range []string{"st." + tag, "bs." + tag} {
+		if _, err := st.DeleteCollection(ctx, user, c, store.Precondition{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("state: delete %s: %w", account, err)
+		}
+	}
+	return nil
+}
+
+func hashString(c *mapping.Card) string {
+	h := c.Hash()
+	return base64.RawStdEncoding.EncodeToString(h[:16])
+}
