@@ -59,10 +59,10 @@ type action struct {
 
 // pair collects what a run knows of one linked contact.
 type pair struct {
-	hub    *hubContact       // set when the hub record changed
-	remote *connectors.Item  // set when the remote item may have changed
-	gone   bool              // the remote item was deleted
-	cur    *hubContact       // the current hub record when it had to be read
+	hub    *hubContact      // set when the hub record changed
+	remote *connectors.Item // set when the remote item may have changed
+	gone   bool             // the remote item was deleted
+	cur    *hubContact      // the current hub record when it had to be read
 }
 
 func (r *run) remoteHash(c *mapping.Card) string { return hashString(r.caps.Project(c)) }

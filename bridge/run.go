@@ -28,11 +28,11 @@ type run struct {
 	caps connectors.Capabilities
 
 	// gathered
-	hubRead      store.Timestamp          // hub time up to which changes were read
-	hubChanged   map[string]*hubContact   // hub record id → changed hub record
+	hubRead      store.Timestamp            // hub time up to which changes were read
+	hubChanged   map[string]*hubContact     // hub record id → changed hub record
 	remoteItems  map[string]connectors.Item // remote id → changed item (with card)
-	remoteGone   map[string]bool          // remote ids deleted
-	unreadable   map[string]bool          // remote ids that exist but could not be read
+	remoteGone   map[string]bool            // remote ids deleted
+	unreadable   map[string]bool            // remote ids that exist but could not be read
 	nextToken    string
 	full         bool
 	allHubLoaded bool
