@@ -35,6 +35,12 @@ type Item struct {
 	// ETag is the item's version; Update and Delete take it as a
 	// precondition.
 	ETag string
+	// Key is the key the item was created with by Create, when the remote
+	// remembers it (a file or resource name derived from it, a stored
+	// property); "" for items made elsewhere. It lets the bridge recognise
+	// its own create whose answer was lost, even after the contact it was
+	// made for has been deleted from the hub.
+	Key string
 	// Card is the contact. It is nil in a listing that carries only ids and
 	// etags (the bridge then Fetches the items whose etag it does not know),
 	// and when Err is set.

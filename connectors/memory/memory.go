@@ -241,9 +241,9 @@ func (c *Connector) Changes(ctx context.Context, token string, fn func(connector
 // stored card (the caller clones it before handing it out).
 func (it *item) snapshot() connectors.Item {
 	if it.err != nil {
-		return connectors.Item{ID: it.id, ETag: it.etag, Err: it.err}
+		return connectors.Item{ID: it.id, ETag: it.etag, Key: it.key, Err: it.err}
 	}
-	return connectors.Item{ID: it.id, ETag: it.etag, Card: it.card}
+	return connectors.Item{ID: it.id, ETag: it.etag, Key: it.key, Card: it.card}
 }
 
 // Fetch implements connectors.Connector.
@@ -295,7 +295,7 @@ func (c *Connector) Create(ctx context.Context, key string, card *mapping.Card) 
 			if it.err != nil {
 				return connectors.Item{}, fmt.Errorf("memory: create %s: existing item %s: %w", key, id, it.err)
 			}
-			return connectors.Item{ID: it.id, ETag: it.etag, Card: it.card.Clone()}, nil
+			return connectors.Item{ID: it.id, ETag: it.etag, Key: key, Card: it.card.Clone()}, nil
 		}
 	}
 	it := &item{id: c.newID(), key: key, card: c.store(card, "")}
@@ -305,7 +305,7 @@ func (c *Connector) Create(ctx context.Context, key string, card *mapping.Card) 
 	if f != nil {
 		return connectors.Item{}, f.Err
 	}
-	return connectors.Item{ID: it.id, ETag: it.etag, Card: it.card.Clone()}, nil
+	return connectors.Item{ID: it.id, ETag: it.etag, Key: key, Card: it.card.Clone()}, nil
 }
 
 // Update implements connectors.Connector. The item keeps its vCard version.

@@ -80,7 +80,7 @@ func (c *Connector) Changes(ctx context.Context, _ string, fn func(connectors.Pa
 			case !s.regular:
 				continue
 			}
-			page.Changes = append(page.Changes, connectors.Change{Item: connectors.Item{ID: chunk[i], ETag: s.etag}})
+			page.Changes = append(page.Changes, connectors.Change{Item: connectors.Item{ID: chunk[i], ETag: s.etag, Key: keyOf(chunk[i])}})
 		}
 		if len(page.Changes) > 0 && start+c.pageSize < len(names) {
 			if err := flush(); err != nil {

@@ -83,7 +83,7 @@ func (c *Connector) Fetch(ctx context.Context, ids []string, fn func(connectors.
 
 // read reads the item id. Every failure is reported in Item.Err.
 func (c *Connector) read(id string) connectors.Item {
-	it := connectors.Item{ID: id}
+	it := connectors.Item{ID: id, Key: keyOf(id)}
 	if err := checkID("fetch", id); err != nil {
 		it.Err = err
 		return it

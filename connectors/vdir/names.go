@@ -40,6 +40,20 @@ func FileName(key string) string {
 	return enc + Ext
 }
 
+// keyOf returns the key a file name was made from by FileName, or "" for a
+// name FileName does not make (a file created by another program, or a key
+// so long that its name is a hash).
+func keyOf(name string) string {
+	if !isItemName(name) {
+		return ""
+	}
+	b, err := lowerBase32.DecodeString(name[:len(name)-len(Ext)])
+	if err != nil || len(b) == 0 || FileName(string(b)) != name {
+		return ""
+	}
+	return string(b)
+}
+
 // isItemName reports whether a directory entry called name is a contact:
 // it ends in .vcf (any case) and is not hidden or temporary.
 func isItemName(name string) bool {

@@ -157,7 +157,7 @@ func (c *Connector) finish(op, name string, card *mapping.Card) (connectors.Item
 	if err != nil {
 		return connectors.Item{}, fmt.Errorf("vdir: %s %s: %w", op, name, err)
 	}
-	return connectors.Item{ID: name, ETag: etagOf(fi), Card: card}, nil
+	return connectors.Item{ID: name, ETag: etagOf(fi), Key: keyOf(name), Card: card}, nil
 }
 
 // encode writes card as version v and returns the bytes together with the
