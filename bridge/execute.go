@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/contactbridge/contactbridge/connectors"
@@ -27,7 +28,24 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 	}
 	done := 0
 	for chunk := range slices.Chunk(plan, chunkSize) {
+		if err := r.s.writeJournal(ctx, r.journalOf(chunk)); err != nil {
+			return err
+		}
 		ok := r.remoteWrites(ctx, chunk)
+		// Links of remote-only writes are committed at once: the sooner a
+		// remote create is linked, the smaller the window in which a kill
+		// could leave it unknown.
+		applied := make([]bool, len(chunk))
+		for i, a := range chunk {
+			if ok[i] && a.hop == hubNone {
+				r.countAction(a)
+				r.apply(a)
+				applied[i] = true
+			}
+		}
+		if err := r.s.commit(ctx, nil); err != nil {
+			return err
+		}
 		var recs []mapping.Record
 		var trash []mapping.Record
 		for i, a := range chunk {
@@ -77,8 +95,11 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 				keepToken = keepToken || a.remoteChange
 				continue
 			}
-			r.countAction(a)
-			r.apply(a)
+			if !applied[i] {
+				r.countAction(a)
+				r.apply(a)
+			}
+			r.log.Debug("applied", "record", a.record, "remote_id", a.remote, "op", a.describe())
 			if len(a.conflicts) > 0 {
 				if err := r.e.logConflicts(ctx, r.acct.Name, a.record, a.conflicts); err != nil {
 					return err
@@ -107,7 +128,75 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 	if r.minFailed > 0 {
 		m.HubSince = min(m.HubSince, r.minFailed-10)
 	}
-	return r.s.commit(ctx, &m)
+	if err := r.s.commit(ctx, &m); err != nil {
+		return err
+	}
+	return r.s.writeJournal(ctx, nil)
+}
+
+// journalOf is the journal of a chunk: the link each hub write leaves.
+func (r *run) journalOf(chunk []*action) map[string]journalEntry {
+	out := map[string]journalEntry{}
+	for _, a := range chunk {
+		if a.hop != hubPut || a.remote == "" || a.base == nil {
+			continue
+		}
+		l := link{Remote: a.remote, HubHash: hashString(a.base), RemoteHash: a.remoteHash}
+		switch a.rop {
+		case remoteNone:
+			l.ETag = a.remoteETag
+		default:
+			// The etag after the remote write is unknown yet: an empty one
+			// makes the next run fetch the item and compare by hash.
+			l.RemoteHash = hashString(a.remoteCard)
+		}
+		_, linked := r.s.links[a.record]
+		out[a.record] = journalEntry{Link: l, New: a.hubNew && !linked}
+	}
+	return out
+}
+
+// recover installs the journalled links of a run that was killed after its
+// hub writes, where the hub shows the write happened.
+func (r *run) recover(ctx context.Context) error {
+	if len(r.s.journal) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(r.s.journal))
+	for id := range r.s.journal {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	cur, err := r.hubCards(ctx, ids)
+	if err != nil {
+		return err
+	}
+	installed := 0
+	for _, id := range ids {
+		entry := r.s.journal[id]
+		want, hc := entry.Link, cur[id]
+		l, linked := r.s.links[id]
+		switch {
+		case linked && l.Remote == want.Remote && l.HubHash == want.HubHash:
+			continue // committed after all
+		case entry.New && hc != nil && !linked:
+			// A record only this run could have made exists: link it, and
+			// let the next run compare it with what it has become.
+		case hc == nil || hc.card == nil || hashString(hc.card) != want.HubHash:
+			continue // the hub write did not happen, or was overtaken
+		default:
+			r.s.setBase(id, hc.card)
+		}
+		r.s.setLink(id, want)
+		installed++
+	}
+	if installed > 0 {
+		r.log.Info("recovered links of an interrupted run", "op", "recover", "links", installed)
+	}
+	if err := r.s.commit(ctx, nil); err != nil {
+		return err
+	}
+	return r.s.writeJournal(ctx, nil)
 }
 
 func (r *run) retention() int64 {
@@ -223,4 +312,29 @@ func (r *run) written(a *action, it connectors.Item) {
 	} else {
 		a.remoteHash = r.remoteHash(a.remoteCard)
 	}
+}
+
+// describe names what an action did, for logs: "remote:update hub:put".
+func (a *action) describe() string {
+	ops := ""
+	switch a.rop {
+	case remoteCreate:
+		ops = "remote:create "
+	case remoteUpdate:
+		ops = "remote:update "
+	case remoteDelete:
+		ops = "remote:delete "
+	}
+	switch a.hop {
+	case hubPut:
+		ops += "hub:put "
+	case hubDelete:
+		ops += "hub:delete "
+	}
+	if a.dropLink {
+		ops += "unlink"
+	} else if ops == "" {
+		ops = "link"
+	}
+	return strings.TrimSpace(ops)
 }

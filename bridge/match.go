@@ -67,7 +67,10 @@ func (r *run) match(ctx context.Context, items []connectors.Item, newHub []*hubC
 	for _, it := range items {
 		any := func(string) bool { return true }
 		id := ""
-		if uid := strings.TrimSpace(it.Card.Value("UID")); uid != "" {
+		if it.Key != "" && cardOf[it.Key] != nil && !claimed[it.Key] {
+			id = it.Key // our own create, whose answer was lost
+		}
+		if uid := strings.TrimSpace(it.Card.Value("UID")); id == "" && uid != "" {
 			id = unique(byUID[uid], any)
 		}
 		if id == "" {

@@ -118,16 +118,23 @@ func (r *run) plan(ctx context.Context) ([]*action, error) {
 		return p
 	}
 	var newRemote []connectors.Item
+	rebound := map[string]bool{} // records whose gone remote item a keyed one replaces
 	for id, it := range r.remoteItems {
-		if rid, ok := r.s.byRemote[id]; ok {
-			it := it
+		rid, ok := r.s.byRemote[id]
+		if l, linked := r.s.links[it.Key]; !ok && it.Key != "" && linked && r.remoteGone[l.Remote] && !rebound[it.Key] {
+			// Our re-create of a contact whose remote item was deleted,
+			// whose answer was lost: it is that contact's item now.
+			rid, ok = it.Key, true
+			rebound[rid] = true
+		}
+		if ok {
 			get(rid).remote = &it
 		} else {
 			newRemote = append(newRemote, it)
 		}
 	}
 	for id := range r.remoteGone {
-		if rid, ok := r.s.byRemote[id]; ok {
+		if rid, ok := r.s.byRemote[id]; ok && !rebound[rid] {
 			get(rid).gone = true
 		}
 	}
@@ -152,6 +159,11 @@ func (r *run) plan(ctx context.Context) ([]*action, error) {
 	}
 
 	var plan []*action
+	newRemote, orphans, err := r.ownCreates(ctx, newRemote)
+	if err != nil {
+		return nil, err
+	}
+	plan = append(plan, orphans...)
 	matched, err := r.match(ctx, newRemote, newHub)
 	if err != nil {
 		return nil, err
@@ -213,7 +225,7 @@ func (r *run) plan(ctx context.Context) ([]*action, error) {
 func (r *run) decide(id string, l link, p *pair, base *mapping.Card) *action {
 	a := &action{record: id, remote: l.Remote, etag: l.ETag}
 	if p.remote != nil {
-		a.etag = p.remote.ETag
+		a.remote, a.etag = p.remote.ID, p.remote.ETag
 		a.remoteChange = true
 	}
 	if p.gone {
@@ -357,4 +369,36 @@ func (r *run) brake(plan []*action) error {
 			"Check the account (an empty folder, a wrong address book?); if the deletions are intended, run again with --allow-mass-delete", ErrMassDelete, r.acct.Name, hubDeletes, size, share*100)
 	}
 	return nil
+}
+
+// ownCreates finds, among remote items the account has no link for, those
+// this bridge created (their Key is a hub record id) and whose answer was
+// lost: one whose hub record is live is matched to it by match (via UID or
+// the key), one whose hub record has been deleted since is deleted again
+// instead of coming back as a new contact. It returns the other items.
+func (r *run) ownCreates(ctx context.Context, items []connectors.Item) (rest []connectors.Item, plan []*action, err error) {
+	var keys []string
+	for _, it := range items {
+		if store.ValidID(it.Key) && r.hubChanged[it.Key] == nil {
+			keys = append(keys, it.Key)
+		}
+	}
+	slices.Sort(keys)
+	cur, err := r.hubCards(ctx, slices.Compact(keys))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, it := range items {
+		hc := r.hubChanged[it.Key]
+		if hc == nil {
+			hc = cur[it.Key]
+		}
+		_, linked := r.s.links[it.Key]
+		if !store.ValidID(it.Key) || hc == nil || linked || hc.card != nil {
+			rest = append(rest, it)
+			continue
+		}
+		plan = append(plan, &action{record: it.Key, remote: it.ID, etag: it.ETag, rop: remoteDelete, dropLink: true, remoteChange: true})
+	}
+	return rest, plan, nil
 }

@@ -62,6 +62,11 @@ func (r *run) fail(f Failure) {
 }
 
 func (r *run) sync(ctx context.Context) error {
+	if !r.opts.DryRun {
+		if err := r.recover(ctx); err != nil {
+			return err
+		}
+	}
 	if err := r.readHub(ctx); err != nil {
 		return err
 	}

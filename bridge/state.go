@@ -31,6 +31,7 @@ import (
 const (
 	stateInfo   = "contactbridge/v1/state"
 	metaID      = "meta"
+	journalID   = "journal"
 	bucketCount = 256
 )
 
@@ -58,6 +59,24 @@ type meta struct {
 	Synced bool `json:"synced,omitempty"`
 }
 
+// journal lists the links a chunk of hub writes will leave, written before
+// the writes. A run killed after the hub writes but before its links were
+// committed would otherwise forget that a hub record came from a remote
+// item; the next run installs each journalled link whose hub write is
+// verifiably done (the hub record has the journalled hash).
+type journal struct {
+	ID      string                  `json:"id"`
+	Entries map[string]journalEntry `json:"entries"`
+}
+
+// journalEntry is one link a hub write will leave. New marks a hub record
+// the run creates under a fresh random id: if such a record exists at all,
+// the write happened, whatever has become of the record since.
+type journalEntry struct {
+	Link link `json:"l"`
+	New  bool `json:"n,omitempty"`
+}
+
 type bucket struct {
 	ID    string          `json:"id"`
 	Links map[string]link `json:"links"`
@@ -75,6 +94,7 @@ type state struct {
 	byRemote  map[string]string // remote id → hub record id
 	dirty     map[int]bool      // buckets to rewrite
 	baseDirty map[string]*mapping.Card
+	journal   map[string]journalEntry // from a run that did not finish
 }
 
 func stateKeys(syncKey []byte) (mapping.KeyBundle, error) {
@@ -114,6 +134,14 @@ func loadState(ctx context.Context, st store.Store, user string, kb mapping.KeyB
 			plain, err := kb.Decrypt(b.ID, b.Payload)
 			if err != nil {
 				return nil, fmt.Errorf("state: account %s: %w", account, err)
+			}
+			if b.ID == journalID {
+				var j journal
+				if err := json.Unmarshal(plain, &j); err != nil {
+					return nil, fmt.Errorf("state: account %s: journal: %w", account, err)
+				}
+				s.journal = j.Entries
+				continue
 			}
 			if b.ID == metaID {
 				if err := json.Unmarshal(plain, &s.meta); err != nil {
@@ -243,6 +271,22 @@ func (s *state) commit(ctx context.Context, m *meta) error {
 	if m != nil {
 		s.meta = *m
 	}
+	return nil
+}
+
+// writeJournal records the links the next writes will leave (nil: none).
+func (s *state) writeJournal(ctx context.Context, entries map[string]journalEntry) error {
+	if len(entries) == 0 && len(s.journal) == 0 {
+		return nil
+	}
+	w, err := s.seal(journalID, journal{ID: journalID, Entries: entries})
+	if err != nil {
+		return err
+	}
+	if _, err := s.st.Put(ctx, s.user, s.coll, w, store.Precondition{}); err != nil {
+		return fmt.Errorf("state: write journal: %w", err)
+	}
+	s.journal = entries
 	return nil
 }
 

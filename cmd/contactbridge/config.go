@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/contactbridge/contactbridge/bridge"
 )
 
 // configEnv names the environment variable that points at the config file.
@@ -22,6 +24,12 @@ type Config struct {
 	// KeyFile holds the 32-byte Sync Key (mode 0600).
 	KeyFile string      `yaml:"key_file"`
 	Store   StoreConfig `yaml:"store"`
+	// ConflictPolicy resolves true conflicts: merge (the default),
+	// hub-wins or remote-wins.
+	ConflictPolicy string `yaml:"conflict_policy,omitempty"`
+	// Accounts are the endpoints synced with the hub, in the order `sync`
+	// runs them.
+	Accounts []AccountConfig `yaml:"accounts,omitempty"`
 
 	// path is where the config was read from; relative paths in it are
 	// relative to its folder.
@@ -110,7 +118,16 @@ func (c *Config) check() error {
 	if c.Store.SQLite == "" {
 		return errors.New("store: name a backend (store.sqlite)")
 	}
-	return nil
+	if _, err := bridge.ParsePolicy(c.ConflictPolicy); err != nil {
+		return err
+	}
+	return c.checkAccounts()
+}
+
+// policy is the configured conflict policy (checked at load).
+func (c *Config) policy() bridge.Policy {
+	p, _ := bridge.ParsePolicy(c.ConflictPolicy)
+	return p
 }
 
 // save writes the config file, creating its folder (0700) but never

@@ -19,12 +19,20 @@ CardDAV servers, Google Contacts, Outlook, folders of .vcf files — by
 reconciling each of them with one hub of records encrypted on your machine
 in the Firefox Sync format. Whoever holds the store cannot read a contact.
 
-Start with 'contactbridge init'.`,
+Start with 'contactbridge init', add accounts to the config, then
+'contactbridge sync'.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&opts.configPath, "config", "",
 		"config file (default $CONTACTBRIDGE_CONFIG, else $XDG_CONFIG_HOME/contactbridge/config.yaml)")
-	root.AddCommand(newInitCommand(opts), newVersionCommand())
+	root.AddCommand(
+		newInitCommand(opts),
+		newSyncCommand(opts),
+		newContactsCommand(opts),
+		newConflictsCommand(opts),
+		newRestoreCommand(opts),
+		newVersionCommand(),
+	)
 	return root
 }

@@ -48,8 +48,15 @@ func keyOf(name string) string {
 		return ""
 	}
 	b, err := lowerBase32.DecodeString(name[:len(name)-len(Ext)])
-	if err != nil || len(b) == 0 || FileName(string(b)) != name {
+	if err != nil || len(b) == 0 || len(b) > 64 || FileName(string(b)) != name {
 		return ""
+	}
+	// A user's own short name ("me.vcf") can decode too; a key is always
+	// printable ASCII, as record ids are.
+	for _, c := range b {
+		if c < ' ' || c > '~' || c == ',' {
+			return ""
+		}
 	}
 	return string(b)
 }
