@@ -10,16 +10,23 @@ STATICCHECK_VERSION ?= v0.8.2
 BENCHTIME   ?= 1x
 PKGS        ?= ./...
 
-.PHONY: all build test test-short bench lint fmt fuzz clean
+.PHONY: all build test test-long test-short bench lint fmt fuzz clean
 
 all: lint test
 
 build:
 	$(GO) build -o bin/contactbridge ./cmd/contactbridge
 
-## test: everything, with the race detector (what CI runs).
+## test: everything, with the race detector (what CI runs), then the
+## model-based reconciliation test with MODEL_SEEDS random histories.
+MODEL_SEEDS ?= 2000
 test:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 20m -run '^TestModel$$' ./bridge -model.seeds=$(MODEL_SEEDS)
+
+## test-long: the model-based test with many more histories.
+test-long:
+	$(GO) test -count=1 -timeout 60m -run '^TestModel$$' ./bridge -model.seeds=50000
 
 ## test-short: the quick loop while editing.
 test-short:

@@ -39,14 +39,15 @@ func benchRecords() []mapping.Record {
 }
 
 // BenchmarkHubWrite100k encrypts 100,000 contacts and stores them in the
-// embedded store: one op is the whole 100,000.
+// embedded store, configured as contactbridge configures it: one op is the
+// whole 100,000.
 func BenchmarkHubWrite100k(b *testing.B) {
 	ctx := context.Background()
 	recs := benchRecords()
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		st := openStore(b, sqlite.Options{})
+		st := openStore(b, sqlite.Options{Limits: sqlite.LocalLimits()})
 		h, _, err := InitHub(ctx, st, testUser, syncKey(1))
 		if err != nil {
 			b.Fatal(err)
@@ -63,7 +64,7 @@ func BenchmarkHubWrite100k(b *testing.B) {
 // op is the whole 100,000.
 func BenchmarkHubRead100k(b *testing.B) {
 	ctx := context.Background()
-	st := openStore(b, sqlite.Options{})
+	st := openStore(b, sqlite.Options{Limits: sqlite.LocalLimits()})
 	h, _, err := InitHub(ctx, st, testUser, syncKey(1))
 	if err != nil {
 		b.Fatal(err)

@@ -32,7 +32,7 @@ import (
 //   - one more round writes nothing at all.
 //
 // -model.seeds sets how many histories run (a long mode for more).
-var modelSeeds = flag.Int("model.seeds", 0, "histories for TestModel (0: 300, or 30 with -short)")
+var modelSeeds = flag.Int("model.seeds", 0, "histories for TestModel (0: 200, or 30 with -short)")
 
 // crashStore fails the store write after a countdown, as a process killed
 // between two writes would leave it.
@@ -98,7 +98,7 @@ type endpoint struct {
 func TestModel(t *testing.T) {
 	seeds := *modelSeeds
 	if seeds == 0 {
-		seeds = 300
+		seeds = 200
 		if testing.Short() {
 			seeds = 30
 		}

@@ -168,9 +168,7 @@ func (r *run) plan(ctx context.Context) ([]*action, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range matched {
-		plan = append(plan, m)
-	}
+	plan = append(plan, matched...)
 	claimed := map[string]bool{}
 	for _, a := range plan {
 		claimed[a.record] = true

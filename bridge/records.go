@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/contactbridge/contactbridge/mapping"
 	"github.com/contactbridge/contactbridge/store"
@@ -57,22 +59,56 @@ func (h *Hub) Read(ctx context.Context, newer store.Timestamp, fn func(r HubReco
 		if err != nil {
 			return last, fmt.Errorf("hub: read newer than %s: %w", newer, err)
 		}
-		for _, bso := range page.Records {
-			r, err := h.open(bso.ID, bso.Payload)
-			if err != nil {
-				r = mapping.Record{ID: bso.ID}
-				err = fmt.Errorf("hub: %w", err)
-			}
-			if err := fn(HubRecord{Record: r, Modified: bso.Modified}, err); err != nil {
+		recs, errs := h.openAll(page.Records)
+		for i, bso := range page.Records {
+			if err := fn(HubRecord{Record: recs[i], Modified: bso.Modified}, errs[i]); err != nil {
 				return last, err
 			}
 			last = max(last, bso.Modified)
 		}
+		last = max(last, page.LastModified)
 		if page.NextOffset == "" {
 			return last, nil
 		}
 		q.Offset = page.NextOffset
 	}
+}
+
+// openAll decrypts a page of records on every core, keeping their order.
+func (h *Hub) openAll(bsos []store.BSO) ([]mapping.Record, []error) {
+	recs := make([]mapping.Record, len(bsos))
+	errs := make([]error, len(bsos))
+	parallel(len(bsos), func(i int) {
+		r, err := h.open(bsos[i].ID, bsos[i].Payload)
+		if err != nil {
+			r, err = mapping.Record{ID: bsos[i].ID}, fmt.Errorf("hub: %w", err)
+		}
+		recs[i], errs[i] = r, err
+	})
+	return recs, errs
+}
+
+// parallel calls fn(0) … fn(n-1) on up to GOMAXPROCS goroutines, in
+// contiguous shares, and returns when all are done.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(n/64, 1))
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	share := (n + workers - 1) / workers
+	for start := 0; start < n; start += share {
+		end := min(start+share, n)
+		wg.Go(func() {
+			for i := start; i < end; i++ {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Write encrypts recs and stores them, in as few requests as the store's
@@ -84,13 +120,14 @@ func (h *Hub) Read(ctx context.Context, newer store.Timestamp, fn func(r HubReco
 // store refuses is reported by id, and the others are still written.
 func (h *Hub) Write(ctx context.Context, recs []mapping.Record, pre store.Precondition) (store.Timestamp, error) {
 	kb := h.keys.For(mapping.ContactsCollection)
-	ws := make([]store.Write, 0, len(recs))
-	for _, r := range recs {
-		p, err := mapping.SealRecord(kb, r)
-		if err != nil {
-			return 0, fmt.Errorf("hub: %w", err)
-		}
-		ws = append(ws, store.Write{ID: r.ID, Payload: &p})
+	ws := make([]store.Write, len(recs))
+	errs := make([]error, len(recs))
+	parallel(len(recs), func(i int) {
+		p, err := mapping.SealRecord(kb, recs[i])
+		ws[i], errs[i] = store.Write{ID: recs[i].ID, Payload: &p}, err
+	})
+	if err := errors.Join(errs...); err != nil {
+		return 0, fmt.Errorf("hub: %w", err)
 	}
 	return h.post(ctx, ws, pre)
 }

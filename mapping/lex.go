@@ -176,10 +176,6 @@ func valueColon(t string) int {
 	return -1
 }
 
-func containsFold(s, sub string) bool {
-	return indexFold(s, sub) >= 0
-}
-
 // headEncoding returns the encoding a content line declares, walking its
 // name and parameters exactly as parseContentLine does: the first value of
 // the first ENCODING parameter, or a bare QUOTED-PRINTABLE, BASE64, 8BIT or

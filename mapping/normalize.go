@@ -310,7 +310,7 @@ func mediaTypeFor(name, format, payload string) string {
 
 // stripSpace removes the whitespace folded base64 keeps.
 func stripSpace(s string) string {
-	if strings.IndexAny(s, " \t\r\n") < 0 {
+	if !strings.ContainsAny(s, " \t\r\n") {
 		return s
 	}
 	b := make([]byte, 0, len(s))

@@ -355,7 +355,7 @@ func UnescapeText(v string) string {
 // list item of a structured value: backslash, comma, semicolon and newline
 // are escaped.
 func EscapeText(s string) string {
-	if strings.IndexAny(s, "\\,;\r\n") < 0 {
+	if !strings.ContainsAny(s, "\\,;\r\n") {
 		return s
 	}
 	var b strings.Builder

@@ -23,7 +23,7 @@ func openStore(ctx context.Context, cfg *Config) (store.Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{})
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Limits: sqlite.LocalLimits()})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

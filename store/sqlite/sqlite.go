@@ -38,6 +38,19 @@ type Options struct {
 	Now func() time.Time
 }
 
+// LocalLimits are the request limits for a store used in-process, where no
+// network request carries the writes (the embedded hub): a thousand records
+// per write makes fewer, larger transactions, which SQLite commits several
+// times faster than many small ones. A store served over HTTP keeps
+// store.DefaultLimits, which Sync clients expect.
+func LocalLimits() store.Limits {
+	l := store.DefaultLimits()
+	l.MaxPostRecords = 1000
+	l.MaxPostBytes = 64 << 20
+	l.MaxRequestBytes = l.MaxPostBytes + 4096
+	return l
+}
+
 // Store is a store.Store on one SQLite database file.
 type Store struct {
 	path   string

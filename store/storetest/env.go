@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/contactbridge/contactbridge/store"
 )
@@ -154,9 +153,6 @@ func ids(bs []store.BSO) []string {
 	}
 	return out
 }
-
-// ms is a duration in the store's unit.
-func ms(d time.Duration) store.Timestamp { return store.Timestamp(d.Milliseconds()) }
 
 // hasPrefix reports whether reason starts with prefix.
 func hasPrefix(reason, prefix string) bool { return strings.HasPrefix(reason, prefix) }
