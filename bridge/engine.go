@@ -11,7 +11,6 @@ import (
 
 	"github.com/contactbridge/contactbridge/connectors"
 	"github.com/contactbridge/contactbridge/mapping"
-	"github.com/contactbridge/contactbridge/store"
 )
 
 // Policy says how a true conflict — both sides changed the same contact — is
@@ -175,6 +174,3 @@ func (e *Engine) Sync(ctx context.Context, acct Account, opts Options) (*Report,
 func (e *Engine) ForgetAccount(ctx context.Context, name string) error {
 	return deleteState(ctx, e.hub.st, e.hub.user, e.stateKB, name)
 }
-
-// hubUnmodified is the precondition for the next hub write of a run.
-func since(ts store.Timestamp) store.Precondition { return store.Since(ts) }

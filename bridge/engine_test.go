@@ -320,3 +320,57 @@ func TestDryRunWritesNothing(t *testing.T) {
 		t.Errorf("real run after a dry run = %+v", rep.ToHub)
 	}
 }
+
+// countingStore counts the writes that reach the store.
+type countingStore struct {
+	store.Store
+	writes int
+}
+
+func (c *countingStore) Put(ctx context.Context, user, coll string, w store.Write, pre store.Precondition) (store.Timestamp, error) {
+	c.writes++
+	return c.Store.Put(ctx, user, coll, w, pre)
+}
+
+func (c *countingStore) Post(ctx context.Context, user, coll string, ws []store.Write, pre store.Precondition) (store.WriteResult, error) {
+	c.writes++
+	return c.Store.Post(ctx, user, coll, ws, pre)
+}
+
+func (c *countingStore) Delete(ctx context.Context, user, coll, id string, pre store.Precondition) (store.Timestamp, error) {
+	c.writes++
+	return c.Store.Delete(ctx, user, coll, id, pre)
+}
+
+func TestConvergedRunWritesNothingAnywhere(t *testing.T) {
+	ctx := context.Background()
+	cs := &countingStore{Store: openStore(t, sqlite.Options{})}
+	h, _, err := InitHub(ctx, cs, testUser, syncKey(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := NewEngine(h, syncKey(1), nil)
+	a, b := memory.New(memory.Config{}), memory.New(memory.Config{Stubs: true})
+	for i := range 30 {
+		a.Put("", person(t, fmt.Sprintf("Q %02d", i), "NOTE:n"))
+	}
+	for range 2 {
+		for _, acct := range []Account{{"a", a}, {"b", b}} {
+			if _, err := e.Sync(ctx, acct, Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	storeBefore, remoteBefore := cs.writes, a.Counts().Writes()+b.Counts().Writes()
+	for _, acct := range []Account{{"a", a}, {"b", b}} {
+		if _, err := e.Sync(ctx, acct, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cs.writes != storeBefore {
+		t.Errorf("converged runs made %d store writes", cs.writes-storeBefore)
+	}
+	if got := a.Counts().Writes() + b.Counts().Writes(); got != remoteBefore {
+		t.Errorf("converged runs made %d remote writes", got-remoteBefore)
+	}
+}

@@ -74,11 +74,9 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 			}
 		}
 		if len(recs) > 0 {
-			pre := store.Precondition{}
-			if r.hubChain {
-				pre = since(r.hubLatest)
-			}
-			ts, err := r.e.hub.Write(ctx, recs, pre)
+			// Conditional on the hub as this run last saw it: the run's
+			// decisions hold only if nobody wrote in between.
+			ts, err := r.e.hub.Write(ctx, recs, store.Since(r.hubLatest))
 			if errors.Is(err, store.ErrPreconditionFailed) {
 				return fmt.Errorf("the hub changed while this run wrote to it (another sync at the same time?); run again: %w", err)
 			}
@@ -121,12 +119,14 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 	if !keepToken {
 		m.Token = r.nextToken
 	}
+	// Every hub write of the run was conditional on the one before, so
+	// nothing but this run's own writes lies between hubRead and hubLatest.
 	m.HubSince = r.hubLatest
-	if !r.hubChain {
-		m.HubSince = r.hubRead
-	}
 	if r.minFailed > 0 {
 		m.HubSince = min(m.HubSince, r.minFailed-10)
+	}
+	if m == r.s.meta && len(plan) == 0 {
+		return nil // converged: not a single write
 	}
 	if err := r.s.commit(ctx, &m); err != nil {
 		return err

@@ -40,7 +40,6 @@ type run struct {
 
 	// hub writes wait here until their chunk is written
 	hubLatest store.Timestamp // hub time after this run's own writes
-	hubChain  bool            // every hub write so far followed the previous one
 	minFailed store.Timestamp // hub time of the oldest hub change that failed
 }
 
@@ -110,7 +109,7 @@ func (r *run) readHub(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.hubRead, r.hubLatest, r.hubChain = last, last, true
+	r.hubRead, r.hubLatest = last, last
 	if !r.s.meta.Synced {
 		r.hubAll, r.allHubLoaded = map[string]*hubContact{}, true
 		for id, hc := range r.hubChanged {
