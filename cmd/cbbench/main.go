@@ -1,0 +1,197 @@
+// Command cbbench is ContactBridge's benchmark harness. It measures the
+// engine as `contactbridge sync` runs it, in this process, and compares it
+// with other tools run on the same data.
+//
+// Usage:
+//
+//	cbbench vdir [-n 10000] [-scale 1000] [-changes 20] [-repeat 3] [-vdirsyncer] [-out FILE] [-json FILE] [-cpuprofile FILE]
+//	cbbench render FILE.json
+//
+// The vdir benchmark syncs two vdir folders through the hub: folder A holds
+// N generated contacts of about 1 KB each, folder B starts empty, the hub is
+// an embedded SQLite store under a fresh Sync Key. It measures three phases
+// (initial sync, a sync that finds no change, a sync after editing some
+// files of A) for wall time, CPU time, peak RSS and writes, checks that B
+// ends up holding A's contacts and that the no-change sync writes nothing,
+// and prints Markdown tables. With -vdirsyncer it runs vdirsyncer on fresh
+// copies of the same folders as the peer. Without Go tooling installed
+// elsewhere:
+//
+//	go run ./cmd/cbbench vdir -n 10000 -vdirsyncer
+//
+// render writes the Markdown of results saved with -json again.
+//
+// vdirsyncer is not installed by the harness: on Debian, `apt-get install
+// vdirsyncer`. Exit status: 0 when every run synced correctly (targets met
+// or not, see the Targets table), 1 when a correctness check failed, 2 when
+// the benchmark could not run.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// errChecksFailed means the benchmark ran but a tool did not sync right.
+var errChecksFailed = errors.New("correctness checks failed")
+
+// run is the command line: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	usage := func() {
+		fmt.Fprintln(stderr, "usage: cbbench vdir [flags]   (cbbench vdir -h for the flags)")
+		fmt.Fprintln(stderr, "       cbbench render FILE.json")
+	}
+	if len(args) == 0 {
+		usage()
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "vdir":
+		err = runVdir(ctx, args[1:], stdout, stderr)
+	case "render":
+		err = render(args[1:], stdout)
+	case "-h", "-help", "--help", "help":
+		usage()
+		return 0
+	default:
+		fmt.Fprintf(stderr, "cbbench: unknown benchmark %q\n", args[0])
+		usage()
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errChecksFailed):
+		fmt.Fprintf(stderr, "cbbench: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "cbbench: %v\n", err)
+	return 2
+}
+
+// runVdir parses the flags of `cbbench vdir`, runs it and writes the
+// results.
+func runVdir(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cbbench vdir", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sizes := fs.String("n", "10000", "number of contacts (a comma-separated list runs each size)")
+	scale := fs.Int("scale", 1000, "also run at this size, to show how the change phase grows with the folder (0: don't)")
+	changes := fs.Int("changes", 20, "number of contacts the change phase edits")
+	repeat := fs.Int("repeat", 3, "run the no-change phase this many times and report the median")
+	seed := fs.Uint64("seed", 1, "seed of the generated contacts")
+	vdirsyncer := fs.Bool("vdirsyncer", false, "also run vdirsyncer on the same folders as the peer (must be installed: apt-get install vdirsyncer)")
+	vdirsyncerBin := fs.String("vdirsyncer-bin", "vdirsyncer", "vdirsyncer binary, by name in PATH or by path")
+	out := fs.String("out", "", "write the Markdown report to `FILE` (default: standard output)")
+	jsonOut := fs.String("json", "", "also write the results as JSON to `FILE`")
+	dir := fs.String("dir", "", "folder for the temporary data (default: the system's)")
+	keep := fs.Bool("keep", false, "keep the temporary folders")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of each engine phase to `FILE`, with .n<size>.<phase> inserted before the extension")
+	verbose := fs.Bool("v", false, "log the engine's runs to standard error")
+	quiet := fs.Bool("q", false, "do not print progress to standard error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("vdir: unexpected arguments %q", fs.Args())
+	}
+	vb := &vdirBench{Changes: *changes, Repeat: *repeat, Seed: *seed, WorkDir: *dir, Keep: *keep, CPUProfile: *cpuProfile}
+	var err error
+	if vb.Sizes, err = parseSizes(*sizes); err != nil {
+		return err
+	}
+	if *scale > 0 {
+		vb.Sizes = append(vb.Sizes, *scale)
+	}
+	if *vdirsyncer {
+		vb.VdirsyncerBin = *vdirsyncerBin
+	}
+	if *verbose {
+		vb.Log = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	if !*quiet {
+		vb.Progress = stderr
+	}
+	res, err := vb.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if err := writeTo(*out, stdout, func(w io.Writer) error { return writeMarkdown(w, res) }); err != nil {
+		return err
+	}
+	if *jsonOut != "" {
+		if err := writeTo(*jsonOut, stdout, func(w io.Writer) error { return writeJSON(w, res) }); err != nil {
+			return err
+		}
+	}
+	if failed := res.Failed(); len(failed) > 0 {
+		return fmt.Errorf("%w:\n  %s", errChecksFailed, strings.Join(failed, "\n  "))
+	}
+	return nil
+}
+
+// render reads results saved with -json and writes their Markdown.
+func render(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("render: want one JSON file, written by cbbench vdir -json")
+	}
+	b, err := os.ReadFile(args[0])
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	var res Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("render %s: %w", args[0], err)
+	}
+	return writeMarkdown(stdout, &res)
+}
+
+// parseSizes reads -n: one size or a comma-separated list.
+func parseSizes(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-n %q: want positive numbers of contacts, separated by commas", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// writeTo writes with fn to the file path, or to def when path is empty.
+func writeTo(path string, def io.Writer, fn func(io.Writer) error) error {
+	if path == "" {
+		return fn(def)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return fmt.Errorf("output %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("output %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// vdirsyncerInstall tells the user how to get the peer this benchmark
+// compares against. The harness never installs anything itself.
+const vdirsyncerInstall = "install it with `apt-get install vdirsyncer` (Debian, Ubuntu) or `pipx install vdirsyncer`, or name the binary with -vdirsyncer-bin"
+
+// findVdirsyncer resolves the vdirsyncer binary, with a message that says
+// how to install it when it is missing.
+func findVdirsyncer(bin string) (string, error) {
+	if bin == "" {
+		bin = "vdirsyncer"
+	}
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return "", fmt.Errorf("-vdirsyncer: %s not found: %s (%w)", bin, vdirsyncerInstall, err)
+	}
+	return path, nil
+}
+
+// vdirsyncerVersion returns what `vdirsyncer --version` prints, such as
+// "vdirsyncer, version 0.19.0".
+func vdirsyncerVersion(ctx context.Context, bin string) (string, error) {
+	out, err := exec.CommandContext(ctx, bin, "--version").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %w: %s", bin, err, bytes.TrimSpace(out))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// A vdirsyncerRig is vdirsyncer configured to sync folder a with folder b:
+// one pair of filesystem storages (file extension .vcf), the folders
+// themselves being the collection, conflicts resolved "a wins".
+type vdirsyncerRig struct {
+	bin    string
+	config string
+}
+
+// newVdirsyncerRig writes the config into dir (which also holds the status
+// database) for the folders a and b.
+func newVdirsyncerRig(bin, dir, a, b string) (*vdirsyncerRig, error) {
+	status := filepath.Join(dir, "status") + string(filepath.Separator)
+	// The config format is INI with JSON values; strconv.Quote gives a JSON
+	// string for any path without control characters.
+	config := fmt.Sprintf(`[general]
+status_path = %s
+
+[pair bench]
+a = "bench_a"
+b = "bench_b"
+collections = null
+conflict_resolution = "a wins"
+
+[storage bench_a]
+type = "filesystem"
+path = %s
+fileext = ".vcf"
+
+[storage bench_b]
+type = "filesystem"
+path = %s
+fileext = ".vcf"
+`, strconv.Quote(status), strconv.Quote(a), strconv.Quote(b))
+	path := filepath.Join(dir, "config")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		return nil, fmt.Errorf("vdirsyncer config: %w", err)
+	}
+	return &vdirsyncerRig{bin: bin, config: path}, nil
+}
+
+// run runs `vdirsyncer -c config args…` and returns the cost of the child
+// process. Only warnings and errors are logged, so that printing one line
+// per item does not count against vdirsyncer.
+func (v *vdirsyncerRig) run(ctx context.Context, args ...string) (Cost, error) {
+	argv := append([]string{"-c", v.config, "-v", "WARNING"}, args...)
+	cmd := exec.CommandContext(ctx, v.bin, argv...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdin = nil // vdirsyncer must never wait for an answer
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if cmd.ProcessState == nil {
+		return Cost{}, fmt.Errorf("vdirsyncer %s: %w", strings.Join(args, " "), err)
+	}
+	c := childCost(cmd.ProcessState, wall)
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return c, fmt.Errorf("vdirsyncer %s: %w: %s", strings.Join(args, " "), err, lastLines(out.String(), 10))
+		}
+		return c, fmt.Errorf("vdirsyncer %s: %w", strings.Join(args, " "), err)
+	}
+	return c, nil
+}
+
+// lastLines returns the last n lines of s, for error messages.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
