@@ -32,6 +32,12 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 			return err
 		}
 		ok := r.remoteWrites(ctx, chunk)
+		if f, can := r.acct.Connector.(connectors.Flusher); can {
+			// The links about to be committed rely on these writes.
+			if err := f.Flush(ctx); err != nil {
+				return fmt.Errorf("make the account's writes durable: %w", err)
+			}
+		}
 		// Links of remote-only writes are committed at once: the sooner a
 		// remote create is linked, the smaller the window in which a kill
 		// could leave it unknown.

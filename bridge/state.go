@@ -21,8 +21,9 @@ import (
 // transactions:
 //
 //   - collection "st.<tag>": record "meta" (tokens) and link buckets
-//     "b000"…"b255", each holding the links of the contacts whose record id
-//     hashes into it, so that a commit rewrites only the buckets it touched;
+//     "b0000"…"b4095", each holding the links of the contacts whose record
+//     id hashes into it, so that a commit rewrites only the buckets it
+//     touched — a few links each, so a chunk of writes costs O(chunk);
 //   - collection "bs.<tag>": one record per contact, the base — the contact
 //     as the hub and the account last agreed — read only when both sides
 //     changed.
@@ -32,7 +33,7 @@ const (
 	stateInfo   = "contactbridge/v1/state"
 	metaID      = "meta"
 	journalID   = "journal"
-	bucketCount = 256
+	bucketCount = 4096
 )
 
 // A link ties one hub record to one remote item of an account.
@@ -113,7 +114,7 @@ func bucketOf(recordID string) int {
 	return int(h.Sum32() % bucketCount)
 }
 
-func bucketID(n int) string { return fmt.Sprintf("b%03d", n) }
+func bucketID(n int) string { return fmt.Sprintf("b%04d", n) }
 
 // loadState reads an account's state; a missing state is an empty one.
 func loadState(ctx context.Context, st store.Store, user string, kb mapping.KeyBundle, account string) (*state, error) {
@@ -130,32 +131,44 @@ func loadState(ctx context.Context, st store.Store, user string, kb mapping.KeyB
 		if err != nil {
 			return nil, fmt.Errorf("state: account %s: %w", account, err)
 		}
-		for _, b := range page.Records {
-			plain, err := kb.Decrypt(b.ID, b.Payload)
-			if err != nil {
-				return nil, fmt.Errorf("state: account %s: %w", account, err)
+		// Decrypt and decode the page on every core; each record is decoded
+		// once, and its id checked there.
+		buckets := make([]bucket, len(page.Records))
+		errs := make([]error, len(page.Records))
+		parallel(len(page.Records), func(i int) {
+			b := page.Records[i]
+			if b.ID == metaID || b.ID == journalID {
+				return
 			}
-			if b.ID == journalID {
+			plain, err := kb.OpenUnchecked(b.ID, b.Payload)
+			if err == nil {
+				err = json.Unmarshal(plain, &buckets[i])
+			}
+			if err == nil && buckets[i].ID != b.ID {
+				err = fmt.Errorf("record %s: %w", b.ID, mapping.ErrIDMismatch)
+			}
+			errs[i] = err
+		})
+		for i, b := range page.Records {
+			if errs[i] != nil {
+				return nil, fmt.Errorf("state: account %s: %s: %w", account, b.ID, errs[i])
+			}
+			switch b.ID {
+			case journalID:
 				var j journal
-				if err := json.Unmarshal(plain, &j); err != nil {
+				if err := openJSON(kb, b, &j); err != nil {
 					return nil, fmt.Errorf("state: account %s: journal: %w", account, err)
 				}
 				s.journal = j.Entries
-				continue
-			}
-			if b.ID == metaID {
-				if err := json.Unmarshal(plain, &s.meta); err != nil {
+			case metaID:
+				if err := openJSON(kb, b, &s.meta); err != nil {
 					return nil, fmt.Errorf("state: account %s: meta: %w", account, err)
 				}
-				continue
-			}
-			var bk bucket
-			if err := json.Unmarshal(plain, &bk); err != nil {
-				return nil, fmt.Errorf("state: account %s: %s: %w", account, b.ID, err)
-			}
-			for id, l := range bk.Links {
-				s.links[id] = l
-				s.byRemote[l.Remote] = id
+			default:
+				for id, l := range buckets[i].Links {
+					s.links[id] = l
+					s.byRemote[l.Remote] = id
+				}
 			}
 		}
 		if page.NextOffset == "" {
@@ -315,6 +328,15 @@ func (s *state) post(ctx context.Context, coll string, ws []store.Write) error {
 		}
 	}
 	return nil
+}
+
+// openJSON decrypts a state record and decodes it into v.
+func openJSON(kb mapping.KeyBundle, b store.BSO, v any) error {
+	plain, err := kb.Decrypt(b.ID, b.Payload)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(plain, v)
 }
 
 // deleteState removes every trace of an account from the store.

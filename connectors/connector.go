@@ -159,6 +159,15 @@ type Connector interface {
 	Delete(ctx context.Context, id, etag string) error
 }
 
+// A Flusher is a Connector whose writes become durable only when flushed —
+// a folder that syncs its files to disk once per batch rather than once per
+// file. The bridge calls Flush after each batch of writes, before it
+// commits the links that rely on them, so a crash can lose only writes the
+// bridge has not recorded yet (and redoes).
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
 // A TransientError is a failure worth retrying later (a timeout, a 5xx, a
 // 429): the bridge retries the item on the next run instead of reporting it
 // as permanent.

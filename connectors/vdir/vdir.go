@@ -32,6 +32,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/contactbridge/contactbridge/connectors"
 	"github.com/contactbridge/contactbridge/mapping"
@@ -65,9 +66,17 @@ type Connector struct {
 	dir      string
 	version  mapping.Version
 	pageSize int
+
+	// mu guards pending: the files written or removed since the last
+	// Flush, which are not durable yet.
+	mu      sync.Mutex
+	pending []string
 }
 
-var _ connectors.Connector = (*Connector)(nil)
+var (
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Flusher   = (*Connector)(nil)
+)
 
 // New returns a Connector for cfg.Path, which must be a folder (see
 // Config.Create).
