@@ -268,3 +268,43 @@ func TestRotateKeys(t *testing.T) {
 		}
 	}
 }
+
+// refusingStore refuses one record id in every Post, as a store refuses an
+// invalid record.
+type refusingStore struct {
+	store.Store
+	bad string
+}
+
+func (r *refusingStore) Post(ctx context.Context, user, coll string, ws []store.Write, pre store.Precondition) (store.WriteResult, error) {
+	var kept []store.Write
+	for _, w := range ws {
+		if w.ID != r.bad {
+			kept = append(kept, w)
+		}
+	}
+	res, err := r.Store.Post(ctx, user, coll, kept, pre)
+	if err == nil && len(kept) < len(ws) {
+		res.Failed[r.bad] = store.ReasonInvalid + ": test"
+	}
+	return res, err
+}
+
+func TestHubWriteReportsRefusedRecordAndWritesTheRest(t *testing.T) {
+	ctx := context.Background()
+	lim := store.DefaultLimits()
+	lim.MaxPostRecords = 7
+	rs := &refusingStore{Store: openStore(t, sqlite.Options{Limits: lim}), bad: "rec000000002"}
+	h, _, err := InitHub(ctx, rs, testUser, syncKey(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.Write(ctx, records(50), store.Precondition{})
+	if err == nil || !strings.Contains(err.Error(), "rec000000002") {
+		t.Fatalf("err = %v, want one naming the refused record", err)
+	}
+	got, bad, _ := readAll(t, h, 0)
+	if len(got) != 49 || len(bad) != 0 {
+		t.Errorf("%d records written, want the other 49", len(got))
+	}
+}

@@ -120,19 +120,61 @@ func parallel(n int, fn func(i int)) {
 // store refuses is reported by id, and the others are still written.
 func (h *Hub) Write(ctx context.Context, recs []mapping.Record, pre store.Precondition) (store.Timestamp, error) {
 	kb := h.keys.For(mapping.ContactsCollection)
-	ws := make([]store.Write, len(recs))
-	errs := make([]error, len(recs))
-	parallel(len(recs), func(i int) {
-		p, err := mapping.SealRecord(kb, recs[i])
-		ws[i], errs[i] = store.Write{ID: recs[i].ID, Payload: &p}, err
-	})
-	if err := errors.Join(errs...); err != nil {
-		return 0, fmt.Errorf("hub: %w", err)
+	chunk := max(h.st.Limits().MaxPostRecords, 1)
+	// Seal the next chunk while the store writes this one: encryption and
+	// the store's work overlap on two cores.
+	type sealed struct {
+		ws  []store.Write
+		err error
 	}
-	return h.post(ctx, ws, pre)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan sealed, 2)
+	go func() {
+		defer close(ch)
+		for i := 0; i < len(recs); i += chunk {
+			part := recs[i:min(i+chunk, len(recs))]
+			ws := make([]store.Write, len(part))
+			var err error
+			for j, r := range part {
+				p, serr := mapping.SealRecord(kb, r)
+				ws[j], err = store.Write{ID: r.ID, Payload: &p}, errors.Join(err, serr)
+			}
+			select {
+			case ch <- sealed{ws, err}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var last store.Timestamp
+	var refused []string
+	for s := range ch {
+		if s.err != nil {
+			return last, fmt.Errorf("hub: %w", s.err)
+		}
+		ts, bad, err := h.post(ctx, s.ws, pre)
+		last, refused = max(last, ts), append(refused, bad...)
+		if err != nil {
+			return last, err
+		}
+		if pre.Set {
+			pre = store.Since(ts)
+		}
+	}
+	return last, refusedError(refused)
 }
 
-func (h *Hub) post(ctx context.Context, queue []store.Write, pre store.Precondition) (store.Timestamp, error) {
+func refusedError(refused []string) error {
+	if len(refused) == 0 {
+		return nil
+	}
+	return fmt.Errorf("hub: the store refused %d records: %s", len(refused), strings.Join(refused, ", "))
+}
+
+// post writes queue in requests the store's limits allow, sending again what
+// the store asks to retry, and returns the records it refused.
+func (h *Hub) post(ctx context.Context, queue []store.Write, pre store.Precondition) (store.Timestamp, []string, error) {
 	var last store.Timestamp
 	var refused []string
 	chunk := max(h.st.Limits().MaxPostRecords, 1)
@@ -141,7 +183,7 @@ func (h *Hub) post(ctx context.Context, queue []store.Write, pre store.Precondit
 		queue = queue[len(batch):]
 		res, err := h.st.Post(ctx, h.user, mapping.ContactsCollection, batch, pre)
 		if err != nil {
-			return last, fmt.Errorf("hub: write %d records: %w", len(batch), err)
+			return last, refused, fmt.Errorf("hub: write %d records: %w", len(batch), err)
 		}
 		if pre.Set {
 			// Chain the precondition, so that nobody else's write can
@@ -166,14 +208,11 @@ func (h *Hub) post(ctx context.Context, queue []store.Write, pre store.Precondit
 			}
 		}
 		if len(retry) == len(batch) {
-			return last, fmt.Errorf("hub: the store asked to retry every record of a write of %d", len(batch))
+			return last, refused, fmt.Errorf("hub: the store asked to retry every record of a write of %d", len(batch))
 		}
 		queue = append(retry, queue...)
 	}
-	if len(refused) > 0 {
-		return last, fmt.Errorf("hub: the store refused %d records: %s", len(refused), strings.Join(refused, ", "))
-	}
-	return last, nil
+	return last, refused, nil
 }
 
 // RotateKeys replaces the collection keys with fresh ones and re-encrypts
@@ -206,8 +245,8 @@ func (h *Hub) RotateKeys(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.post(ctx, ws, store.Precondition{}); err != nil {
-		return fmt.Errorf("hub: rotate: %w", err)
+	if _, refused, err := h.post(ctx, ws, store.Precondition{}); err != nil || len(refused) > 0 {
+		return fmt.Errorf("hub: rotate: %w", errors.Join(err, refusedError(refused)))
 	}
 	if err := h.putKeys(ctx, mapping.KeysID, h.pending); err != nil {
 		return err
