@@ -54,14 +54,36 @@ func (h *Hub) Get(ctx context.Context, id string) (HubRecord, error) {
 func (h *Hub) Read(ctx context.Context, newer store.Timestamp, fn func(r HubRecord, err error) error) (store.Timestamp, error) {
 	last := newer
 	q := store.Query{Newer: newer, Sort: store.SortOldest, Limit: readPage}
+	type result struct {
+		page store.Page
+		err  error
+	}
+	// The next page is read from the store while this one is decrypted.
+	fetch := func(q store.Query) <-chan result {
+		ch := make(chan result, 1)
+		go func() {
+			page, err := h.st.List(ctx, h.user, mapping.ContactsCollection, q)
+			ch <- result{page, err}
+		}()
+		return ch
+	}
+	next := fetch(q)
 	for {
-		page, err := h.st.List(ctx, h.user, mapping.ContactsCollection, q)
-		if err != nil {
-			return last, fmt.Errorf("hub: read newer than %s: %w", newer, err)
+		res := <-next
+		if res.err != nil {
+			return last, fmt.Errorf("hub: read newer than %s: %w", newer, res.err)
+		}
+		page := res.page
+		if page.NextOffset != "" {
+			q.Offset = page.NextOffset
+			next = fetch(q)
 		}
 		recs, errs := h.openAll(page.Records)
 		for i, bso := range page.Records {
 			if err := fn(HubRecord{Record: recs[i], Modified: bso.Modified}, errs[i]); err != nil {
+				if page.NextOffset != "" {
+					<-next // let the prefetch finish before returning
+				}
 				return last, err
 			}
 			last = max(last, bso.Modified)
@@ -70,7 +92,6 @@ func (h *Hub) Read(ctx context.Context, newer store.Timestamp, fn func(r HubReco
 		if page.NextOffset == "" {
 			return last, nil
 		}
-		q.Offset = page.NextOffset
 	}
 }
 
