@@ -49,13 +49,9 @@ edit the contact in any account and sync. Then remove the entry with
 }
 
 func runConflicts(ctx context.Context, out io.Writer, o *conflictsOptions) error {
-	cfg, err := loadConfigFlag(o.options)
+	s, err := openFromFlags(ctx, o.options)
 	if err != nil {
-		return cannot(err)
-	}
-	s, err := openSession(ctx, cfg, nil)
-	if err != nil {
-		return cannot(err)
+		return err
 	}
 	defer s.Close()
 	log, err := s.engine.Conflicts(ctx)
@@ -97,13 +93,9 @@ func printValues(w io.Writer, side string, lines []string) {
 }
 
 func runConflictsDismiss(ctx context.Context, out, errOut io.Writer, o *options, ids []string) error {
-	cfg, err := loadConfigFlag(o)
+	s, err := openFromFlags(ctx, o)
 	if err != nil {
-		return cannot(err)
-	}
-	s, err := openSession(ctx, cfg, nil)
-	if err != nil {
-		return cannot(err)
+		return err
 	}
 	defer s.Close()
 	failed := 0

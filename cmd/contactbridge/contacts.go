@@ -61,13 +61,9 @@ type contactRow struct {
 }
 
 func runContactsList(ctx context.Context, out, errOut io.Writer, o *contactsListOptions) error {
-	cfg, err := loadConfigFlag(o.options)
+	s, err := openFromFlags(ctx, o.options)
 	if err != nil {
-		return cannot(err)
-	}
-	s, err := openSession(ctx, cfg, nil)
-	if err != nil {
-		return cannot(err)
+		return err
 	}
 	defer s.Close()
 	var rows []contactRow
@@ -139,13 +135,9 @@ func newContactsShowCommand(opts *options) *cobra.Command {
 }
 
 func runContactsShow(ctx context.Context, out io.Writer, o *options, id string) error {
-	cfg, err := loadConfigFlag(o)
+	s, err := openFromFlags(ctx, o)
 	if err != nil {
-		return cannot(err)
-	}
-	s, err := openSession(ctx, cfg, nil)
-	if err != nil {
-		return cannot(err)
+		return err
 	}
 	defer s.Close()
 	r, err := s.hub.Get(ctx, id)

@@ -29,13 +29,9 @@ re-creates them in every account.`,
 }
 
 func runTrashList(ctx context.Context, out io.Writer, o *options) error {
-	cfg, err := loadConfigFlag(o)
+	s, err := openFromFlags(ctx, o)
 	if err != nil {
-		return cannot(err)
-	}
-	s, err := openSession(ctx, cfg, nil)
-	if err != nil {
-		return cannot(err)
+		return err
 	}
 	defer s.Close()
 	trash, err := s.hub.Trash(ctx)
@@ -58,13 +54,9 @@ func runTrashList(ctx context.Context, out io.Writer, o *options) error {
 }
 
 func runRestore(ctx context.Context, out, errOut io.Writer, o *options, ids []string) error {
-	cfg, err := loadConfigFlag(o)
+	s, err := openFromFlags(ctx, o)
 	if err != nil {
-		return cannot(err)
-	}
-	s, err := openSession(ctx, cfg, nil)
-	if err != nil {
-		return cannot(err)
+		return err
 	}
 	defer s.Close()
 	restored := 0

@@ -64,3 +64,18 @@ func openSession(ctx context.Context, cfg *Config, log *slog.Logger) (*session, 
 
 // Close closes the store.
 func (s *session) Close() error { return s.st.Close() }
+
+// openFromFlags loads the config the flags name and opens a session on it,
+// for the commands that read or change the hub without syncing; either
+// failure means the command could not run.
+func openFromFlags(ctx context.Context, o *options) (*session, error) {
+	cfg, err := loadConfigFlag(o)
+	if err != nil {
+		return nil, cannot(err)
+	}
+	s, err := openSession(ctx, cfg, nil)
+	if err != nil {
+		return nil, cannot(err)
+	}
+	return s, nil
+}
