@@ -11,6 +11,7 @@ import (
 
 	"github.com/contactbridge/contactbridge/bridge"
 	"github.com/contactbridge/contactbridge/connectors"
+	"github.com/contactbridge/contactbridge/connectors/memory"
 	"github.com/contactbridge/contactbridge/connectors/vdir"
 	"github.com/contactbridge/contactbridge/mapping"
 )
@@ -41,7 +42,9 @@ type AccountConfig struct {
 // entry and how to open a connector for it.
 type accountType struct {
 	check func(a AccountConfig) error
-	open  func(cfg *Config, a AccountConfig) (connectors.Connector, error)
+	// open returns the account's connector; in a dry run it must not
+	// change anything, not even create a folder.
+	open func(cfg *Config, a AccountConfig, dryRun bool) (connectors.Connector, error)
 }
 
 // accountTypes lists the kinds of account by their config name. Adding a
@@ -64,13 +67,20 @@ func checkVdir(a AccountConfig) error {
 	return nil
 }
 
-func openVdir(cfg *Config, a AccountConfig) (connectors.Connector, error) {
+func openVdir(cfg *Config, a AccountConfig, dryRun bool) (connectors.Connector, error) {
 	path, err := cfg.resolve(a.Path)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !a.Create {
-		return nil, fmt.Errorf("folder %s does not exist: fix path, or add `create: true` to the account to have it created", path)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case !a.Create:
+			return nil, fmt.Errorf("folder %s does not exist: fix path, or add `create: true` to the account to have it created", path)
+		case dryRun:
+			// The folder a real run would create is empty: plan against an
+			// empty stand-in rather than create it.
+			return memory.New(memory.Config{Capabilities: connectors.Capabilities{Version: mapping.Version(a.Version)}}), nil
+		}
 	}
 	return vdir.New(vdir.Config{Path: path, Create: a.Create, Version: mapping.Version(a.Version)})
 }
@@ -139,8 +149,8 @@ func (c *Config) selectAccounts(names []string) ([]AccountConfig, error) {
 }
 
 // openAccount opens the connector of one configured account.
-func (c *Config) openAccount(a AccountConfig) (bridge.Account, error) {
-	conn, err := accountTypes()[a.Type].open(c, a)
+func (c *Config) openAccount(a AccountConfig, dryRun bool) (bridge.Account, error) {
+	conn, err := accountTypes()[a.Type].open(c, a, dryRun)
 	if err != nil {
 		return bridge.Account{}, fmt.Errorf("account %s: %w", a.Name, err)
 	}

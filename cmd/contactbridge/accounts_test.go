@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/contactbridge/contactbridge/bridge"
+	"github.com/contactbridge/contactbridge/connectors"
 )
 
 func TestConfigAccountsValidation(t *testing.T) {
@@ -92,8 +94,20 @@ func TestConfigAccountsResolve(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("a dry run creates no folder", func(t *testing.T) {
+		acct, err := cfg.openAccount(cfg.Accounts[0], true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "folders", "a")); err == nil {
+			t.Error("a dry run created the folder")
+		}
+		if _, err := acct.Connector.Changes(context.Background(), "", func(connectors.Page) error { return nil }); err != nil {
+			t.Errorf("the stand-in for the missing folder does not list: %v", err)
+		}
+	})
 	t.Run("a relative path is relative to the config file and created on request", func(t *testing.T) {
-		if _, err := cfg.openAccount(cfg.Accounts[0]); err != nil {
+		if _, err := cfg.openAccount(cfg.Accounts[0], false); err != nil {
 			t.Fatal(err)
 		}
 		if fi, err := os.Stat(filepath.Join(dir, "folders", "a")); err != nil || !fi.IsDir() {
@@ -101,7 +115,7 @@ func TestConfigAccountsResolve(t *testing.T) {
 		}
 	})
 	t.Run("a missing folder without create is an error saying what to do", func(t *testing.T) {
-		_, err := cfg.openAccount(cfg.Accounts[1])
+		_, err := cfg.openAccount(cfg.Accounts[1], true)
 		if err == nil || !strings.Contains(err.Error(), "account b") || !strings.Contains(err.Error(), "create: true") {
 			t.Errorf("err = %v", err)
 		}
