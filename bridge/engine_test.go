@@ -51,8 +51,20 @@ func (w *world) sync(name string, c connectors.Connector, opts Options) *Report 
 // hubCards returns the live hub contacts by FN.
 func (w *world) hubCards() map[string]*mapping.Card {
 	w.t.Helper()
+	cards, dups := hubByFN(w.t, w.hub)
+	for _, d := range dups {
+		w.t.Errorf("hub has %s", d)
+	}
+	return cards
+}
+
+// hubByFN reads the live hub contacts by FN, and lists any FN found twice
+// (with the record id of the second).
+func hubByFN(t *testing.T, h *Hub) (map[string]*mapping.Card, []string) {
+	t.Helper()
 	out := map[string]*mapping.Card{}
-	_, err := w.hub.Read(context.Background(), 0, func(r HubRecord, err error) error {
+	var dups []string
+	_, err := h.Read(context.Background(), 0, func(r HubRecord, err error) error {
 		if err != nil {
 			return err
 		}
@@ -64,16 +76,16 @@ func (w *world) hubCards() map[string]*mapping.Card {
 			return err
 		}
 		fn := c.Value("FN")
-		if _, dup := out[fn]; dup {
-			w.t.Errorf("hub has %q twice", fn)
+		if out[fn] != nil {
+			dups = append(dups, fmt.Sprintf("%s twice (%s)", fn, r.ID))
 		}
 		out[fn] = c
 		return nil
 	})
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
-	return out
+	return out, dups
 }
 
 func remoteCards(t *testing.T, c *memory.Connector) map[string]*mapping.Card {

@@ -264,28 +264,9 @@ func runModel(t *testing.T, base store.Store, seed uint64) {
 		fail("no quiescence after 8 rounds")
 	}
 
-	// The hub, by FN.
-	hub := map[string]*mapping.Card{}
-	_, err = h.Read(ctx, 0, func(r HubRecord, err error) error {
-		if err != nil {
-			return err
-		}
-		if r.Deleted {
-			return nil
-		}
-		c, err := mapping.Parse([]byte(r.VCard))
-		if err != nil {
-			return err
-		}
-		fn := c.Value("FN")
-		if hub[fn] != nil {
-			fail("hub has %s twice (%s)", fn, r.ID)
-		}
-		hub[fn] = c
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	hub, dups := hubByFN(t, h)
+	if len(dups) > 0 {
+		fail("hub has %s", strings.Join(dups, ", "))
 	}
 	for _, ep := range eps {
 		got := map[string]bool{}
