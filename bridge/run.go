@@ -14,8 +14,10 @@ import (
 
 // chunkSize is how many contacts a run writes between two commits of its
 // state: a run killed at any point redoes at most this much, and only as
-// no-ops or idempotent writes.
-const chunkSize = 200
+// no-ops or idempotent writes. Each chunk ends with making the account's
+// writes durable (one syncfs for a folder) and a state commit; 1,000 keeps
+// those to 10 for a 10,000-contact first sync (200 cost 20 % more time).
+const chunkSize = 1000
 
 // run is the work of one Sync.
 type run struct {
