@@ -168,9 +168,3 @@ func (e *Engine) Sync(ctx context.Context, acct Account, opts Options) (*Report,
 		"conflicts", rep.Conflicts, "failed", len(rep.Failed), "duration", rep.Duration)
 	return rep, nil
 }
-
-// ForgetAccount removes an account's state from the store, so that its next
-// sync starts as a first one (matching, not duplicating).
-func (e *Engine) ForgetAccount(ctx context.Context, name string) error {
-	return deleteState(ctx, e.hub.st, e.hub.user, e.stateKB, name)
-}

@@ -126,7 +126,8 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 		m.Token = r.nextToken
 	}
 	// Every hub write of the run was conditional on the one before, so
-	// nothing but this run's own writes lies between hubRead and hubLatest.
+	// nothing but this run's own writes lies between the hub time it read
+	// up to and hubLatest.
 	m.HubSince = r.hubLatest
 	if r.minFailed > 0 {
 		m.HubSince = min(m.HubSince, r.minFailed-10)

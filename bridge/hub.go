@@ -109,9 +109,3 @@ func (h *Hub) fetchKeys(ctx context.Context, id string) (*mapping.CollectionKeys
 
 // Keys returns the current collection keys.
 func (h *Hub) Keys() *mapping.CollectionKeys { return h.keys }
-
-// Store returns the store the hub lives in.
-func (h *Hub) Store() store.Store { return h.st }
-
-// User returns the store user the hub belongs to.
-func (h *Hub) User() string { return h.user }

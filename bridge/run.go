@@ -30,7 +30,6 @@ type run struct {
 	caps connectors.Capabilities
 
 	// gathered
-	hubRead      store.Timestamp            // hub time up to which changes were read
 	hubChanged   map[string]*hubContact     // hub record id → changed hub record
 	remoteItems  map[string]connectors.Item // remote id → changed item (with card)
 	remoteGone   map[string]bool            // remote ids deleted
@@ -111,7 +110,7 @@ func (r *run) readHub(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.hubRead, r.hubLatest = last, last
+	r.hubLatest = last
 	if !r.s.meta.Synced {
 		r.hubAll, r.allHubLoaded = map[string]*hubContact{}, true
 		for id, hc := range r.hubChanged {

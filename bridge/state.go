@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -337,17 +336,6 @@ func openJSON(kb mapping.KeyBundle, b store.BSO, v any) error {
 		return err
 	}
 	return json.Unmarshal(plain, v)
-}
-
-// deleteState removes every trace of an account from the store.
-func deleteState(ctx context.Context, st store.Store, user string, kb mapping.KeyBundle, account string) error {
-	tag := accountTag(kb, account)
-	for _, c := range []string{"st." + tag, "bs." + tag} {
-		if _, err := st.DeleteCollection(ctx, user, c, store.Precondition{}); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("state: delete %s: %w", account, err)
-		}
-	}
-	return nil
 }
 
 func hashString(c *mapping.Card) string {
