@@ -41,12 +41,10 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 		// Links of remote-only writes are committed at once: the sooner a
 		// remote create is linked, the smaller the window in which a kill
 		// could leave it unknown.
-		applied := make([]bool, len(chunk))
 		for i, a := range chunk {
 			if ok[i] && a.hop == hubNone {
 				r.countAction(a)
 				r.apply(a)
-				applied[i] = true
 			}
 		}
 		if err := r.s.commit(ctx, nil); err != nil {
@@ -99,7 +97,7 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 				keepToken = keepToken || a.remoteChange
 				continue
 			}
-			if !applied[i] {
+			if a.hop != hubNone { // the others were applied above
 				r.countAction(a)
 				r.apply(a)
 			}
