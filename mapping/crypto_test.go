@@ -368,13 +368,18 @@ func TestCollectionKeys(t *testing.T) {
 
 func TestGUID(t *testing.T) {
 	seen := map[string]bool{}
-	for range 1000 {
+	// 1/64 of uniform ids would begin with '-'; 5,000 draws miss that with
+	// probability below 1e-34 if the guard were gone.
+	for range 5000 {
 		g, err := NewGUID()
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !ValidGUID(g) {
 			t.Fatalf("invalid guid %q", g)
+		}
+		if g[0] == '-' {
+			t.Fatalf("guid %q begins with a dash", g)
 		}
 		if seen[g] {
 			t.Fatalf("duplicate guid %q", g)

@@ -11,13 +11,21 @@ import (
 const GUIDLen = 12
 
 // NewGUID returns a fresh Sync record id: 9 random bytes, base64url without
-// padding, 12 characters (72 bits of entropy), as Firefox makes them.
+// padding, 12 characters (just under 72 bits of entropy), as Firefox makes
+// them. It never begins with '-': ids are typed on command lines
+// ("contactbridge restore ID") and become file names on remotes, where a
+// leading dash reads as an option.
 func NewGUID() (string, error) {
 	var b [9]byte
-	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
-		return "", fmt.Errorf("guid: %w", err)
+	for {
+		if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
+			return "", fmt.Errorf("guid: %w", err)
+		}
+		// The first character encodes the top six bits; 62 is '-'.
+		if b[0]>>2 != 62 {
+			return base64.RawURLEncoding.EncodeToString(b[:]), nil
+		}
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // ValidGUID reports whether id has the form of a Sync GUID: 12 characters of

@@ -43,7 +43,15 @@ func TestRestoreDeletedContact(t *testing.T) {
 		}
 	}
 
-	_, errOut, code := w.cli("restore", id)
+	_, errOut, code := w.cli("restore", "-Zc9kIP6YE3Y")
+	if code == 0 || !strings.Contains(errOut, "contactbridge restore -- ID") {
+		t.Errorf("an id that looks like a flag: exit %d, want a hint about --\n%s", code, errOut)
+	}
+	_, errOut, code = w.cli("restore", "--", id)
+	if code != exitPartial || !strings.Contains(errOut, "not in the trash") {
+		t.Errorf("restoring after --: exit %d, want %d\n%s", code, exitPartial, errOut)
+	}
+	_, errOut, code = w.cli("restore", id)
 	if code != exitPartial || !strings.Contains(errOut, "not in the trash") {
 		t.Errorf("restoring twice: exit %d, want %d\n%s", code, exitPartial, errOut)
 	}

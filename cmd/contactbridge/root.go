@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 )
 
@@ -24,6 +27,7 @@ Start with 'contactbridge init', add accounts to the config, then
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().StringVar(&opts.configPath, "config", "",
 		"config file (default $CONTACTBRIDGE_CONFIG, else $XDG_CONFIG_HOME/contactbridge/config.yaml)")
 	root.AddCommand(
@@ -35,4 +39,13 @@ Start with 'contactbridge init', add accounts to the config, then
 		newVersionCommand(),
 	)
 	return root
+}
+
+// flagError adds a hint to an unknown-flag error: contact ids written by
+// other tools, or before ids stopped beginning with '-', look like flags.
+func flagError(cmd *cobra.Command, err error) error {
+	if strings.Contains(err.Error(), "unknown shorthand flag") {
+		return fmt.Errorf("%w (an ID that begins with '-' goes after '--': %s -- ID)", err, cmd.CommandPath())
+	}
+	return err
 }

@@ -78,7 +78,7 @@ func newWorld(t *testing.T, names ...string) *world {
 // cli runs a command against the world's config.
 func (w *world) cli(args ...string) (stdout, stderr string, code int) {
 	w.t.Helper()
-	return runSplit(w.t, append(args, "--config", w.cfg)...)
+	return runSplit(w.t, append([]string{"--config", w.cfg}, args...)...)
 }
 
 // mustCLI runs a command that must succeed and returns its stdout.
