@@ -10,17 +10,33 @@ STATICCHECK_VERSION ?= v0.8.2
 BENCHTIME   ?= 1x
 PKGS        ?= ./...
 
-.PHONY: all build test test-long test-short bench lint fmt fuzz clean
+.PHONY: all build test test-long test-short bench lint fmt fuzz clean deps
 
 all: lint test
 
 build:
 	$(GO) build -o bin/contactbridge ./cmd/contactbridge
 
+## deps: the real servers the integration tests run against (Debian
+## packages). Installed when missing and this user may; otherwise the tests
+## that need them skip with a loud message (and fail under CI=true).
+TEST_SERVERS ?= radicale xandikos
+deps:
+	@missing=""; for b in $(TEST_SERVERS); do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing$$missing (Debian packages) for the integration tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; }; \
+	else \
+		echo "WARNING: test servers missing:$$missing — install them (apt-get install$$missing);"; \
+		echo "WARNING: the tests that need them will be skipped."; \
+	fi
+
 ## test: everything, with the race detector (what CI runs), then the
 ## model-based reconciliation test with MODEL_SEEDS random histories.
 MODEL_SEEDS ?= 2000
-test:
+test: deps
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 	$(GO) test -count=1 -timeout 20m -run '^TestModel$$' ./bridge -model.seeds=$(MODEL_SEEDS)
 

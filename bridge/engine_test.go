@@ -386,3 +386,53 @@ func TestConvergedRunWritesNothingAnywhere(t *testing.T) {
 		t.Errorf("converged runs made %d remote writes", got-remoteBefore)
 	}
 }
+
+// versionSpy records the vCard version each Update is asked to keep.
+type versionSpy struct {
+	connectors.Connector
+	updates map[string]mapping.Version
+}
+
+func (s *versionSpy) Update(ctx context.Context, id, etag string, card *mapping.Card) (connectors.Item, error) {
+	s.updates[id] = card.Version
+	return s.Connector.Update(ctx, id, etag, card)
+}
+
+func TestUpdateKeepsTheRemoteItemsVersion(t *testing.T) {
+	w := newWorld(t)
+	a := memory.New(memory.Config{})
+	b := &versionSpy{Connector: memory.New(memory.Config{}), updates: map[string]mapping.Version{}}
+	old := person(t, "Ann Lee")
+	old.Version = mapping.Version30
+	bm := b.Connector.(*memory.Connector)
+	bm.Put("", old)
+	bm.Put("", person(t, "Bob Ray"))
+	w.sync("b", b, Options{})
+	w.sync("a", a, Options{})
+
+	// Edits made in a reach b in a run that does not read b's items.
+	for _, fn := range []string{"Ann Lee", "Bob Ray"} {
+		if _, err := a.Edit(idOf(t, a, fn), func(c *mapping.Card) { c.Add(mapping.Property{Name: "TITLE", Value: "Pilot"}) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.sync("a", a, Options{})
+	w.sync("b", b, Options{})
+	want := map[string]mapping.Version{idOf(t, bm, "Ann Lee"): mapping.Version30, idOf(t, bm, "Bob Ray"): mapping.Version40}
+	if len(b.updates) != 2 || b.updates[idOf(t, bm, "Ann Lee")] != want[idOf(t, bm, "Ann Lee")] ||
+		b.updates[idOf(t, bm, "Bob Ray")] != want[idOf(t, bm, "Bob Ray")] {
+		t.Errorf("versions handed to Update = %v, want %v", b.updates, want)
+	}
+	// A card the bridge created has the connector's version on record too.
+	a.Put("", person(t, "Cat Poe"))
+	w.sync("a", a, Options{})
+	w.sync("b", b, Options{})
+	if _, err := a.Edit(idOf(t, a, "Cat Poe"), func(c *mapping.Card) { c.Add(mapping.Property{Name: "TITLE", Value: "Cook"}) }); err != nil {
+		t.Fatal(err)
+	}
+	w.sync("a", a, Options{})
+	w.sync("b", b, Options{})
+	if got := b.updates[idOf(t, bm, "Cat Poe")]; got != mapping.Version40 {
+		t.Errorf("version handed to Update for a card the bridge created = %q, want 4.0", got)
+	}
+}

@@ -233,6 +233,9 @@ func (r *run) apply(a *action) {
 	if a.remoteHash != "" {
 		l.RemoteHash = a.remoteHash
 	}
+	if a.remoteVersion != "" {
+		l.Version = a.remoteVersion
+	}
 	if a.base != nil {
 		l.HubHash = hashString(a.base)
 		r.s.setBase(a.record, a.base)
@@ -313,9 +316,9 @@ func (r *run) remoteWrite(ctx context.Context, a *action) error {
 func (r *run) written(a *action, it connectors.Item) {
 	a.remote, a.remoteETag = it.ID, it.ETag
 	if it.Card != nil {
-		a.remoteHash = r.remoteHash(it.Card)
+		a.remoteHash, a.remoteVersion = r.remoteHash(it.Card), it.Card.Version
 	} else {
-		a.remoteHash = r.remoteHash(a.remoteCard)
+		a.remoteHash, a.remoteVersion = r.remoteHash(a.remoteCard), a.remoteCard.Version
 	}
 }
 

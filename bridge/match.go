@@ -86,7 +86,8 @@ func (r *run) match(ctx context.Context, items []connectors.Item, newHub []*hubC
 				return nil, err
 			}
 			plan = append(plan, &action{record: nid, remote: it.ID, hop: hubPut, hubCard: it.Card, hubNew: true,
-				base: it.Card, remoteHash: r.remoteHash(it.Card), remoteETag: it.ETag, remoteChange: true})
+				base: it.Card, remoteHash: r.remoteHash(it.Card), remoteETag: it.ETag, remoteVersion: it.Card.Version,
+				remoteChange: true})
 			continue
 		}
 		claimed[id] = true
@@ -105,6 +106,7 @@ func (r *run) match(ctx context.Context, items []connectors.Item, newHub []*hubC
 		if a.hop == hubNone && a.rop == remoteNone {
 			a.linkOnly = true
 		}
+		r.versions(a, link{}, &pair{remote: &it})
 		plan = append(plan, a)
 	}
 	return plan, nil

@@ -42,8 +42,9 @@ type action struct {
 	hubNew  bool          // the hub record is new (or restored)
 
 	// after: the link and base once the writes succeed; dropLink removes them.
-	remoteHash string // hash of the remote card after the write (when known beforehand)
-	remoteETag string
+	remoteHash    string // hash of the remote card after the write (when known beforehand)
+	remoteETag    string
+	remoteVersion mapping.Version // vCard version of the remote item after the write, when known
 	base       *mapping.Card
 	dropLink   bool
 	linkOnly   bool // no write at all, the link's etag or hashes change
@@ -177,8 +178,10 @@ func (r *run) plan(ctx context.Context) ([]*action, error) {
 		if claimed[hc.ID] {
 			continue
 		}
-		plan = append(plan, &action{record: hc.ID, rop: remoteCreate, remoteCard: r.caps.Project(hc.card),
-			base: hc.card, hubChangedAt: hc.Modified})
+		a := &action{record: hc.ID, rop: remoteCreate, remoteCard: r.caps.Project(hc.card),
+			base: hc.card, hubChangedAt: hc.Modified}
+		r.versions(a, link{}, &pair{})
+		plan = append(plan, a)
 	}
 
 	// Read what deciding the linked contacts needs: current hub cards of
@@ -308,7 +311,25 @@ func (r *run) decide(id string, l link, p *pair, base *mapping.Card) *action {
 		a.linkOnly, a.remoteHash, a.remoteETag = true, l.RemoteHash, p.remote.ETag
 		a.base = nil // the base stays
 	}
+	r.versions(a, l, p)
 	return a
+}
+
+// versions sets the vCard version an update keeps (the remote item's, as
+// read in this run or last time) and the version the link records.
+func (r *run) versions(a *action, l link, p *pair) {
+	v := l.Version
+	if p.remote != nil && p.remote.Card != nil {
+		v = p.remote.Card.Version
+	}
+	switch a.rop {
+	case remoteUpdate:
+		a.remoteCard.Version = v
+	case remoteCreate:
+		a.remoteCard.Version = ""
+	default:
+		a.remoteVersion = v
+	}
 }
 
 // count adds the writes of plan to the report, as a dry run shows them.

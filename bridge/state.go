@@ -46,6 +46,10 @@ type link struct {
 	// HubHash is the canonical hash of the hub card both sides last agreed
 	// on; the base record holds that card.
 	HubHash string `json:"hh"`
+	// Version is the vCard version of the remote item as last read or
+	// written ("" when unknown), handed to Update so that a remote which
+	// cannot see an item's version without a request keeps it.
+	Version mapping.Version `json:"v,omitempty"`
 }
 
 // meta is the per-account record of where the last run stopped.

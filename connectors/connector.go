@@ -144,14 +144,17 @@ type Connector interface {
 	// as one contact is passed with Err set. Neither stops the others.
 	Fetch(ctx context.Context, ids []string, fn func(Item) error) error
 
-	// Create stores a new contact. key is stable across retries (the hub
-	// record id), so a create retried after a crash finds the first one
-	// instead of making a second: it then returns that item, not an error.
+	// Create stores a new contact, as a vCard of Capabilities.Version. key
+	// is stable across retries (the hub record id), so a create retried
+	// after a crash finds the first one instead of making a second: it then
+	// returns that item, not an error.
 	Create(ctx context.Context, key string, card *mapping.Card) (Item, error)
 
 	// Update replaces the contact id if its version is still etag, else
 	// returns ErrPreconditionFailed; ErrNotFound if it is gone (never
-	// re-creating it). The item keeps the vCard version it has.
+	// re-creating it). The item keeps the vCard version it has: card.Version,
+	// when not empty, is the version the item had when the bridge last read
+	// or wrote it, for a remote that cannot see it without a request.
 	Update(ctx context.Context, id, etag string, card *mapping.Card) (Item, error)
 
 	// Delete removes the contact id if its version is still etag, else
