@@ -45,9 +45,9 @@ type action struct {
 	remoteHash    string // hash of the remote card after the write (when known beforehand)
 	remoteETag    string
 	remoteVersion mapping.Version // vCard version of the remote item after the write, when known
-	base       *mapping.Card
-	dropLink   bool
-	linkOnly   bool // no write at all, the link's etag or hashes change
+	base          *mapping.Card
+	dropLink      bool
+	linkOnly      bool // no write at all, the link's etag or hashes change
 
 	conflicts []mapping.Conflict
 	// hubChangedAt is the hub time of the hub change this action carries,
