@@ -185,3 +185,26 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("unknown benchmark: exit status %d, want 2", code)
 	}
 }
+
+func TestFSFloor(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"fsfloor", "-n", "50", "-repeat", "2", "-dir", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut.String())
+	}
+	rows := 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "| 1 |") || strings.HasPrefix(line, "| 2 |") {
+			rows++
+		}
+	}
+	if rows != 2 || !strings.Contains(out.String(), "50 files of 950 bytes") {
+		t.Errorf("report:\n%s", out.String())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left %d entries behind in -dir", len(ents))
+	}
+	if code := run(context.Background(), []string{"fsfloor", "-n", "0"}, &out, &errOut); code != 2 {
+		t.Errorf("-n 0: exit %d, want 2", code)
+	}
+}

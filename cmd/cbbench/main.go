@@ -6,6 +6,7 @@
 //
 //	cbbench vdir [-n 10000] [-scale 1000] [-changes 20] [-repeat 3] [-vdirsyncer] [-out FILE] [-json FILE] [-cpuprofile FILE]
 //	cbbench render FILE.json
+//	cbbench fsfloor [-n 10000] [-size 950] [-repeat 3]
 //
 // The vdir benchmark syncs two vdir folders through the hub: folder A holds
 // N generated contacts of about 1 KB each, folder B starts empty, the hub is
@@ -19,7 +20,10 @@
 //
 //	go run ./cmd/cbbench vdir -n 10000 -vdirsyncer
 //
-// render writes the Markdown of results saved with -json again.
+// render writes the Markdown of results saved with -json again. fsfloor
+// measures what the file system alone costs to create N small files
+// crash-safely in one folder and read them back: the floor under any vdir
+// sync on that disk.
 //
 // vdirsyncer is not installed by the harness: on Debian, `apt-get install
 // vdirsyncer`. Exit status: 0 when every run synced correctly (targets met
@@ -56,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	usage := func() {
 		fmt.Fprintln(stderr, "usage: cbbench vdir [flags]   (cbbench vdir -h for the flags)")
 		fmt.Fprintln(stderr, "       cbbench render FILE.json")
+		fmt.Fprintln(stderr, "       cbbench fsfloor [-n 10000] [-size 950] [-repeat 3]")
 	}
 	if len(args) == 0 {
 		usage()
@@ -67,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runVdir(ctx, args[1:], stdout, stderr)
 	case "render":
 		err = render(args[1:], stdout)
+	case "fsfloor":
+		err = runFSFloor(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return 0
