@@ -157,6 +157,12 @@ func (e *Engine) Sync(ctx context.Context, acct Account, opts Options) (*Report,
 	if err != nil {
 		return rep, err
 	}
+	if res, ok := acct.Connector.(connectors.Resumer); ok {
+		if err := res.Resume(ctx, s.meta.Session); err != nil {
+			rep.Duration = e.now().Sub(start)
+			return rep, fmt.Errorf("account %s: %w", acct.Name, err)
+		}
+	}
 	r := &run{e: e, acct: acct, opts: opts, rep: rep, log: log, s: s, caps: acct.Connector.Capabilities()}
 	err = r.sync(ctx)
 	rep.Duration = e.now().Sub(start)

@@ -436,3 +436,33 @@ func TestUpdateKeepsTheRemoteItemsVersion(t *testing.T) {
 		t.Errorf("version handed to Update for a card the bridge created = %q, want 4.0", got)
 	}
 }
+
+// resumer keeps a session as a connectors.Resumer does.
+type resumer struct {
+	*memory.Connector
+	resumed []string
+	next    string
+}
+
+func (r *resumer) Resume(_ context.Context, session string) error {
+	r.resumed = append(r.resumed, session)
+	return nil
+}
+
+func (r *resumer) Session() string { return r.next }
+
+func TestResumerGetsItsSessionBack(t *testing.T) {
+	w := newWorld(t)
+	c := &resumer{Connector: memory.New(memory.Config{}), next: "s1"}
+	c.Put("", person(t, "Ann Lee"))
+	w.sync("a", c, Options{})
+	w.sync("a", c, Options{})
+	c.next = "s2"
+	c.Put("", person(t, "Bob Ray"))
+	w.sync("a", c, Options{})
+	w.sync("a", c, Options{DryRun: true})
+	w.sync("a", c, Options{})
+	if want := []string{"", "s1", "s1", "s2", "s2"}; !slices.Equal(c.resumed, want) {
+		t.Errorf("Resume got %q, want %q", c.resumed, want)
+	}
+}

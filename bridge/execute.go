@@ -123,6 +123,9 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 	if !keepToken {
 		m.Token = r.nextToken
 	}
+	if res, ok := r.acct.Connector.(connectors.Resumer); ok {
+		m.Session = res.Session()
+	}
 	// Every hub write of the run was conditional on the one before, so
 	// nothing but this run's own writes lies between the hub time it read
 	// up to and hubLatest.

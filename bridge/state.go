@@ -61,6 +61,8 @@ type meta struct {
 	HubSince store.Timestamp `json:"hub_since"`
 	// Synced is true once a first run finished.
 	Synced bool `json:"synced,omitempty"`
+	// Session is what a connectors.Resumer keeps between runs.
+	Session string `json:"session,omitempty"`
 }
 
 // journal lists the links a chunk of hub writes will leave, written before

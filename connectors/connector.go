@@ -171,6 +171,19 @@ type Flusher interface {
 	Flush(ctx context.Context) error
 }
 
+// A Resumer is a Connector that keeps a little state of its own between
+// runs — what it learnt by discovery, say — so that a run which finds
+// nothing changed costs a single request. The bridge keeps that state
+// encrypted with the account's: it calls Resume before any other method of
+// a run, with what Session returned when the last complete run ended (""
+// the first time), and Resume prepares the connector, from that state when
+// it still fits the account's configuration, else by asking the remote.
+type Resumer interface {
+	Resume(ctx context.Context, session string) error
+	// Session returns the state to hand to the next run's Resume.
+	Session() string
+}
+
 // A TransientError is a failure worth retrying later (a timeout, a 5xx, a
 // 429): the bridge retries the item on the next run instead of reporting it
 // as permanent.
