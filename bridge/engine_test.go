@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/contactbridge/contactbridge/connectors"
@@ -390,11 +391,14 @@ func TestConvergedRunWritesNothingAnywhere(t *testing.T) {
 // versionSpy records the vCard version each Update is asked to keep.
 type versionSpy struct {
 	connectors.Connector
+	mu      sync.Mutex // the bridge updates concurrently
 	updates map[string]mapping.Version
 }
 
 func (s *versionSpy) Update(ctx context.Context, id, etag string, card *mapping.Card) (connectors.Item, error) {
+	s.mu.Lock()
 	s.updates[id] = card.Version
+	s.mu.Unlock()
 	return s.Connector.Update(ctx, id, etag, card)
 }
 

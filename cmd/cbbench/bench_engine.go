@@ -20,7 +20,7 @@ func (vb *vdirBench) runEngine(ctx context.Context, n int) (*Run, error) {
 	}
 	a, b := ws.a, ws.b
 	run := &Run{Tool: toolBridge, N: n, Bytes: ws.bytes, LoadBefore: loadAverage()}
-	rig, err := newEngineRig(ctx, filepath.Join(ws.root, "data"), []account{{"a", a}, {"b", b}}, vb.Log)
+	rig, err := newEngineRig(ctx, filepath.Join(ws.root, "data"), []account{vdirAccount("a", a), vdirAccount("b", b)}, vb.Log)
 	if err != nil {
 		return nil, err
 	}

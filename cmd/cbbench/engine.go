@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/contactbridge/contactbridge/bridge"
+	"github.com/contactbridge/contactbridge/connectors"
 	"github.com/contactbridge/contactbridge/connectors/vdir"
 	"github.com/contactbridge/contactbridge/mapping"
 	"github.com/contactbridge/contactbridge/store/sqlite"
@@ -24,7 +25,7 @@ func storeOptions() sqlite.Options { return sqlite.Options{Limits: sqlite.LocalL
 
 // An engineRig is ContactBridge as `contactbridge sync` runs it on one
 // machine: a data folder holding the embedded SQLite store, a fresh Sync
-// Key, and vdir accounts.
+// Key, and its accounts.
 type engineRig struct {
 	db       string
 	key      []byte
@@ -32,9 +33,18 @@ type engineRig struct {
 	log      *slog.Logger
 }
 
-// account is a vdir account by name and folder.
+// An account is one account by name, and how `contactbridge sync` opens
+// its connector.
 type account struct {
-	name, path string
+	name string
+	open func(ctx context.Context) (connectors.Connector, error)
+}
+
+// vdirAccount is the account of a folder.
+func vdirAccount(name, path string) account {
+	return account{name: name, open: func(context.Context) (connectors.Connector, error) {
+		return vdir.New(vdir.Config{Path: path})
+	}}
 }
 
 // newEngineRig creates a fresh Sync Key and an initialised hub in dataDir,
@@ -88,7 +98,7 @@ func (r *engineRig) sync(ctx context.Context) ([]accountRun, error) {
 	}
 	var runs []accountRun
 	for _, a := range r.accounts {
-		conn, err := vdir.New(vdir.Config{Path: a.path})
+		conn, err := a.open(ctx)
 		if err != nil {
 			return runs, fmt.Errorf("account %s: %w", a.name, err)
 		}

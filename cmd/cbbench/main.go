@@ -7,6 +7,7 @@
 //	cbbench vdir [-n 10000] [-scale 1000] [-changes 20] [-repeat 3] [-vdirsyncer] [-out FILE] [-json FILE] [-cpuprofile FILE]
 //	cbbench render FILE.json
 //	cbbench fsfloor [-n 10000] [-size 950] [-repeat 3]
+//	cbbench carddav [-n 1000] [-changes 20] [-repeat 3] [-vdirsyncer] [-out FILE]
 //
 // The vdir benchmark syncs two vdir folders through the hub: folder A holds
 // N generated contacts of about 1 KB each, folder B starts empty, the hub is
@@ -23,7 +24,9 @@
 // render writes the Markdown of results saved with -json again. fsfloor
 // measures what the file system alone costs to create N small files
 // crash-safely in one folder and read them back: the floor under any vdir
-// sync on that disk.
+// sync on that disk. carddav syncs a Radicale address book of N generated
+// contacts with an empty Xandikos one, both servers started by the
+// harness on loopback, and counts each server's requests and CPU.
 //
 // vdirsyncer is not installed by the harness: on Debian, `apt-get install
 // vdirsyncer`. Exit status: 0 when every run synced correctly (targets met
@@ -61,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: cbbench vdir [flags]   (cbbench vdir -h for the flags)")
 		fmt.Fprintln(stderr, "       cbbench render FILE.json")
 		fmt.Fprintln(stderr, "       cbbench fsfloor [-n 10000] [-size 950] [-repeat 3]")
+		fmt.Fprintln(stderr, "       cbbench carddav [-n 1000] [-vdirsyncer]   (cbbench carddav -h for the flags)")
 	}
 	if len(args) == 0 {
 		usage()
@@ -74,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = render(args[1:], stdout)
 	case "fsfloor":
 		err = runFSFloor(ctx, args[1:], stdout, stderr)
+	case "carddav":
+		err = runCardDAV(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return 0

@@ -51,9 +51,25 @@ type vdirsyncerRig struct {
 // newVdirsyncerRig writes the config into dir (which also holds the status
 // database) for the folders a and b.
 func newVdirsyncerRig(bin, dir, a, b string) (*vdirsyncerRig, error) {
+	folder := func(path string) string {
+		// The config format is INI with JSON values; strconv.Quote gives a
+		// JSON string for any path without control characters.
+		return fmt.Sprintf("type = \"filesystem\"\npath = %s\nfileext = \".vcf\"\n", strconv.Quote(path))
+	}
+	return newVdirsyncerPair(bin, dir, folder(a), folder(b))
+}
+
+// vdirsyncerCardDAV is the storage section of a CardDAV address book.
+func vdirsyncerCardDAV(s *davServer, base string) string {
+	return fmt.Sprintf("type = \"carddav\"\nurl = %s\nusername = %s\npassword = %s\n",
+		strconv.Quote(base+s.Book), strconv.Quote(s.Username), strconv.Quote(s.Password))
+}
+
+// newVdirsyncerPair writes the config into dir (which also holds the status
+// database) for a pair of the storages a and b (the bodies of their
+// sections).
+func newVdirsyncerPair(bin, dir, a, b string) (*vdirsyncerRig, error) {
 	status := filepath.Join(dir, "status") + string(filepath.Separator)
-	// The config format is INI with JSON values; strconv.Quote gives a JSON
-	// string for any path without control characters.
 	config := fmt.Sprintf(`[general]
 status_path = %s
 
@@ -64,15 +80,9 @@ collections = null
 conflict_resolution = "a wins"
 
 [storage bench_a]
-type = "filesystem"
-path = %s
-fileext = ".vcf"
-
+%s
 [storage bench_b]
-type = "filesystem"
-path = %s
-fileext = ".vcf"
-`, strconv.Quote(status), strconv.Quote(a), strconv.Quote(b))
+%s`, strconv.Quote(status), a, b)
 	path := filepath.Join(dir, "config")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		return nil, fmt.Errorf("vdirsyncer config: %w", err)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"slices"
@@ -21,7 +23,8 @@ import (
 type AccountConfig struct {
 	// Name identifies the account in commands, reports and logs; unique.
 	Name string `yaml:"name"`
-	// Type is the kind of endpoint: vdir (a folder of .vcf files).
+	// Type is the kind of endpoint: vdir (a folder of .vcf files) or
+	// carddav (an address book on a CardDAV server).
 	Type string `yaml:"type"`
 	// Schedule says when `run` syncs the account (a cron spec or
 	// "@every 5m"); `sync` ignores it.
@@ -29,13 +32,17 @@ type AccountConfig struct {
 
 	// Path is the folder of a vdir account, relative to the config file.
 	Path string `yaml:"path,omitempty"`
-	// Create lets a vdir account create its folder when it is missing;
-	// without it a missing folder is an error, so that a mistyped or
-	// unmounted path is not taken for an empty address book.
+	// Create lets a vdir account create its folder, and a carddav account
+	// its address book, when it is missing; without it a missing one is an
+	// error, so that a mistyped path or name is not taken for an empty
+	// address book.
 	Create bool `yaml:"create,omitempty"`
 	// Version is the vCard version of the files a vdir account creates:
 	// "4.0" (the default) or "3.0". Existing files keep theirs.
 	Version string `yaml:"version,omitempty"`
+
+	// The keys of a carddav account: see carddavSettings.
+	carddavSettings `yaml:",inline"`
 }
 
 // An accountType is one kind of endpoint the config knows: how to check its
@@ -43,19 +50,24 @@ type AccountConfig struct {
 type accountType struct {
 	check func(a AccountConfig) error
 	// open returns the account's connector; in a dry run it must not
-	// change anything, not even create a folder.
-	open func(cfg *Config, a AccountConfig, dryRun bool) (connectors.Connector, error)
+	// change anything, not even create a folder. log receives the
+	// connector's logs.
+	open func(ctx context.Context, cfg *Config, a AccountConfig, dryRun bool, log *slog.Logger) (connectors.Connector, error)
 }
 
 // accountTypes lists the kinds of account by their config name. Adding a
 // kind is one entry here and its two functions.
 func accountTypes() map[string]accountType {
 	return map[string]accountType{
-		"vdir": {check: checkVdir, open: openVdir},
+		"vdir":    {check: checkVdir, open: openVdir},
+		"carddav": {check: checkCardDAV, open: openCardDAV},
 	}
 }
 
 func checkVdir(a AccountConfig) error {
+	if err := a.carddavSettings.unused(); err != nil {
+		return fmt.Errorf("type vdir: %w", err)
+	}
 	if a.Path == "" {
 		return errors.New("type vdir needs path (the folder of .vcf files)")
 	}
@@ -67,7 +79,7 @@ func checkVdir(a AccountConfig) error {
 	return nil
 }
 
-func openVdir(cfg *Config, a AccountConfig, dryRun bool) (connectors.Connector, error) {
+func openVdir(_ context.Context, cfg *Config, a AccountConfig, dryRun bool, _ *slog.Logger) (connectors.Connector, error) {
 	path, err := cfg.resolve(a.Path)
 	if err != nil {
 		return nil, err
@@ -149,8 +161,11 @@ func (c *Config) selectAccounts(names []string) ([]AccountConfig, error) {
 }
 
 // openAccount opens the connector of one configured account.
-func (c *Config) openAccount(a AccountConfig, dryRun bool) (bridge.Account, error) {
-	conn, err := accountTypes()[a.Type].open(c, a, dryRun)
+func (c *Config) openAccount(ctx context.Context, a AccountConfig, dryRun bool, log *slog.Logger) (bridge.Account, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	conn, err := accountTypes()[a.Type].open(ctx, c, a, dryRun, log.With("account", a.Name))
 	if err != nil {
 		return bridge.Account{}, fmt.Errorf("account %s: %w", a.Name, err)
 	}

@@ -36,6 +36,8 @@ Start with 'contactbridge init', add accounts to the config, then
 		newContactsCommand(opts),
 		newConflictsCommand(opts),
 		newRestoreCommand(opts),
+		newExportCommand(opts),
+		newAccountsCommand(opts),
 		newVersionCommand(),
 	)
 	return root

@@ -106,7 +106,7 @@ func runSync(ctx context.Context, out, errOut io.Writer, o *syncOptions) error {
 	// stops the command before it changes anything.
 	accts := make([]bridge.Account, 0, len(selected))
 	for _, a := range selected {
-		acct, err := cfg.openAccount(a, o.dryRun)
+		acct, err := cfg.openAccount(ctx, a, o.dryRun, log)
 		if err != nil {
 			return cannot(err)
 		}
