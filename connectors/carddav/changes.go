@@ -174,20 +174,7 @@ func (c *Connector) tokenRejected(ctx context.Context, res *response) bool {
 // ctag reads the address book's CS:getctag ("" when it has none) with one
 // PROPFIND.
 func (c *Connector) ctag(ctx context.Context) (string, error) {
-	r, err := c.c.newRequest("PROPFIND", escapePath(c.book.Path), propfindBody("CS:getctag"))
-	if err != nil {
-		return "", err
-	}
-	r.header.Set("Depth", "0")
-	r.header.Set("Content-Type", `application/xml; charset="utf-8"`)
-	res, err := c.c.send(ctx, r)
-	if err != nil {
-		return "", err
-	}
-	if res.status != http.StatusMultiStatus {
-		return "", c.c.statusErr(res)
-	}
-	ms, err := parseMultistatus(res.body)
+	ms, err := c.c.propfind(ctx, c.book.Path, "0", "CS:getctag")
 	if err != nil {
 		return "", err
 	}
@@ -207,20 +194,7 @@ func (c *Connector) list(ctx context.Context, fn func(connectors.Page) error) (s
 	if c.hasCTag {
 		props = append(props, "CS:getctag")
 	}
-	r, err := c.c.newRequest("PROPFIND", escapePath(c.book.Path), propfindBody(props...))
-	if err != nil {
-		return "", err
-	}
-	r.header.Set("Depth", "1")
-	r.header.Set("Content-Type", `application/xml; charset="utf-8"`)
-	res, err := c.c.send(ctx, r)
-	if err != nil {
-		return "", fmt.Errorf("carddav: list %s: %w", c.book.Path, err)
-	}
-	if res.status != http.StatusMultiStatus {
-		return "", fmt.Errorf("carddav: list %s: %w", c.book.Path, c.c.statusErr(res))
-	}
-	ms, err := parseMultistatus(res.body)
+	ms, err := c.c.propfind(ctx, c.book.Path, "1", props...)
 	if err != nil {
 		return "", fmt.Errorf("carddav: list %s: %w", c.book.Path, err)
 	}

@@ -149,22 +149,9 @@ func (c *client) discoveryErr(ctx context.Context, cp *capture, err error) error
 // books lists the address books at path (depth "1": those in a home set;
 // "0": path itself, if it is one).
 func (c *client) books(ctx context.Context, p, depth string) ([]bookInfo, error) {
-	r, err := c.newRequest("PROPFIND", escapePath(p), propfindBody(
+	ms, err := c.propfind(ctx, p, depth,
 		"D:resourcetype", "D:displayname", "C:addressbook-description",
-		"C:supported-address-data", "D:supported-report-set", "CS:getctag", "D:sync-token"))
-	if err != nil {
-		return nil, err
-	}
-	r.header.Set("Depth", depth)
-	r.header.Set("Content-Type", `application/xml; charset="utf-8"`)
-	res, err := c.send(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if res.status != http.StatusMultiStatus {
-		return nil, c.statusErr(res)
-	}
-	ms, err := parseMultistatus(res.body)
+		"C:supported-address-data", "D:supported-report-set", "CS:getctag", "D:sync-token")
 	if err != nil {
 		return nil, err
 	}

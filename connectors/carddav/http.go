@@ -318,3 +318,23 @@ func (s *counters) snapshot() Stats {
 	defer s.mu.Unlock()
 	return Stats{Requests: maps.Clone(s.requests), Retries: s.retries}
 }
+
+// propfind asks path for the properties named (as propfindBody takes them)
+// at depth "0" or "1" and returns the parsed multistatus; any other answer
+// than 207 is an error.
+func (c *client) propfind(ctx context.Context, path, depth string, props ...string) (*multistatus, error) {
+	r, err := c.newRequest("PROPFIND", escapePath(path), propfindBody(props...))
+	if err != nil {
+		return nil, err
+	}
+	r.header.Set("Depth", depth)
+	r.header.Set("Content-Type", `application/xml; charset="utf-8"`)
+	res, err := c.send(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if res.status != http.StatusMultiStatus {
+		return nil, c.statusErr(res)
+	}
+	return parseMultistatus(res.body)
+}

@@ -230,20 +230,7 @@ func (c *Connector) newETag(ctx context.Context, href string, res *response) str
 // etagOf reads the getetag of href with PROPFIND Depth 0; an error wraps
 // connectors.ErrNotFound when the card is gone.
 func (c *Connector) etagOf(ctx context.Context, href string) (string, error) {
-	r, err := c.c.newRequest("PROPFIND", escapePath(href), propfindBody("D:getetag"))
-	if err != nil {
-		return "", err
-	}
-	r.header.Set("Depth", "0")
-	r.header.Set("Content-Type", `application/xml; charset="utf-8"`)
-	res, err := c.c.send(ctx, r)
-	if err != nil {
-		return "", err
-	}
-	if res.status != http.StatusMultiStatus {
-		return "", c.c.statusErr(res)
-	}
-	ms, err := parseMultistatus(res.body)
+	ms, err := c.c.propfind(ctx, href, "0", "D:getetag")
 	if err != nil {
 		return "", err
 	}
