@@ -76,19 +76,8 @@ func (w *davWorld) davCards(account string) (map[string]int, map[string]string) 
 	if err != nil {
 		w.t.Fatalf("%s: %v", account, err)
 	}
-	var ids []string
-	if _, err := conn.Changes(ctx, "", func(p connectors.Page) error {
-		for _, ch := range p.Changes {
-			if !ch.Deleted {
-				ids = append(ids, ch.ID)
-			}
-		}
-		return nil
-	}); err != nil {
-		w.t.Fatalf("%s: list: %v", account, err)
-	}
 	hashes, hrefs := map[string]int{}, map[string]string{}
-	if err := conn.Fetch(ctx, ids, func(it connectors.Item) error {
+	if err := connectors.ReadAll(ctx, conn, func(it connectors.Item) error {
 		if it.Err != nil {
 			w.t.Errorf("%s: %s: %v", account, it.ID, it.Err)
 			return nil
@@ -97,7 +86,7 @@ func (w *davWorld) davCards(account string) (map[string]int, map[string]string) 
 		hrefs[it.Card.Value("FN")] = it.ID
 		return nil
 	}); err != nil {
-		w.t.Fatalf("%s: fetch: %v", account, err)
+		w.t.Fatalf("%s: read: %v", account, err)
 	}
 	return hashes, hrefs
 }
