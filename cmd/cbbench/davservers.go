@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/contactbridge/contactbridge/connectors/carddav/davtest"
 )
 
 // A davServer is a CardDAV server process this harness started on
@@ -59,21 +61,7 @@ func startRadicale(ctx context.Context, bin, dir string, preload func(bookDir st
 	if err := os.WriteFile(users, []byte(benchUser+":"+benchPassword+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	config := fmt.Sprintf(`[server]
-hosts = 127.0.0.1:%d
-[auth]
-type = htpasswd
-htpasswd_filename = %s
-htpasswd_encryption = plain
-[rights]
-type = owner_only
-[storage]
-filesystem_folder = %s
-[web]
-type = none
-[logging]
-level = warning
-`, port, users, filepath.Join(dir, "collections"))
+	config := davtest.RadicaleConfig(port, users, filepath.Join(dir, "collections"))
 	cfgPath := filepath.Join(dir, "config")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		return nil, err

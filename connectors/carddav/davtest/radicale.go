@@ -32,27 +32,7 @@ func Radicale(t testing.TB) *Server {
 	requireBinary(t, RadicaleBin)
 	dir := t.TempDir()
 	port := freePort(t)
-	config := fmt.Sprintf(`[server]
-hosts = 127.0.0.1:%d
-
-[auth]
-type = htpasswd
-htpasswd_filename = %s
-htpasswd_encryption = plain
-delay = 0
-
-[rights]
-type = owner_only
-
-[storage]
-filesystem_folder = %s
-
-[web]
-type = none
-
-[logging]
-level = warning
-`, port, filepath.Join(dir, "users"), filepath.Join(dir, "collections"))
+	config := RadicaleConfig(port, filepath.Join(dir, "users"), filepath.Join(dir, "collections"))
 	if err := os.WriteFile(filepath.Join(dir, "users"), []byte("alice:secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -88,4 +68,33 @@ level = warning
 		return s.Delete(ctx, href)
 	}
 	return s
+}
+
+// RadicaleConfig is the config file of a Radicale listening on
+// 127.0.0.1:port with htpasswd authentication (plain passwords in the file
+// users) and its storage in the folder collections. Pass it with --config:
+// that replaces the system's config, whose Debian default authenticates by
+// remote_user.
+func RadicaleConfig(port int, users, collections string) string {
+	return fmt.Sprintf(`[server]
+hosts = 127.0.0.1:%d
+
+[auth]
+type = htpasswd
+htpasswd_filename = %s
+htpasswd_encryption = plain
+delay = 0
+
+[rights]
+type = owner_only
+
+[storage]
+filesystem_folder = %s
+
+[web]
+type = none
+
+[logging]
+level = warning
+`, port, users, collections)
 }
