@@ -343,3 +343,51 @@ func TestCardDAVAccountChecks(t *testing.T) {
 		t.Errorf("readSecretFile = %q, %v", got, err)
 	}
 }
+
+func TestDiscoverAndExport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("against a real server: not in -short")
+	}
+	w := newDavWorld(t)
+	w.write("files", "ann.vcf", vcard("Ann Archer", "UID:ann-1"))
+	w.write("files", "bob.vcf", vcard("Bob Baker", "UID:bob-1"))
+	w.mustCLI("sync", "--account", "files")
+
+	out := w.mustCLI("accounts", "discover", "radicale")
+	if !strings.Contains(out, "* ") || !strings.Contains(out, w.books["radicale"]) {
+		t.Errorf("discover does not mark the configured address book:\n%s", out)
+	}
+	if _, errOut, code := w.cli("accounts", "discover", "files"); code != exitCannot || !strings.Contains(errOut, "carddav accounts") {
+		t.Errorf("discover on a vdir account: exit %d\n%s", code, errOut)
+	}
+
+	rad := w.servers["radicale"]
+	pass := filepath.Join(w.dir, "radicale.pass")
+	export := func() string {
+		return w.mustCLI("export", "--to", rad.URL, "--username", rad.Username, "--password-file", pass,
+			"--addressbook", "exported", "--create")
+	}
+	if out := export(); !strings.Contains(out, "2 created, 0 updated, 0 unchanged") {
+		t.Errorf("first export:\n%s", out)
+	}
+	w.write("files", "ann.vcf", vcard("Ann Archer", "UID:ann-1", "TITLE:Pilot"))
+	w.mustCLI("sync", "--account", "files")
+	if out := export(); !strings.Contains(out, "0 created, 1 updated, 1 unchanged") {
+		t.Errorf("export after an edit:\n%s", out)
+	}
+	w.books["exported"] = rad.Home + "exported/"
+	w.servers["exported"] = rad
+	got, hrefs := w.davCards("exported")
+	n := 0
+	for _, c := range got {
+		n += c
+	}
+	if n != 2 || hrefs["Ann Archer"] == "" {
+		t.Errorf("the exported address book holds %d contacts (%v)", n, hrefs)
+	}
+
+	if _, errOut, code := w.cli("export", "--to", rad.URL, "--username", rad.Username, "--password-file", pass,
+		"--addressbook", "missing"); code != exitCannot || !strings.Contains(errOut, "missing") {
+		t.Errorf("export to a missing address book without --create: exit %d\n%s", code, errOut)
+	}
+}
