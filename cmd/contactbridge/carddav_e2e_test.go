@@ -390,4 +390,22 @@ func TestDiscoverAndExport(t *testing.T) {
 		"--addressbook", "missing"); code != exitCannot || !strings.Contains(errOut, "missing") {
 		t.Errorf("export to a missing address book without --create: exit %d\n%s", code, errOut)
 	}
+
+	// A dry run plans against a missing address book that create: true
+	// would make, and makes nothing.
+	cfg, err := os.ReadFile(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), "addressbook: "+w.books["radicale"], "addressbook: planned\n    create: true", 1))
+	if err := os.WriteFile(w.cfg, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = w.mustCLI("sync", "--account", "radicale", "--dry-run")
+	if !strings.Contains(out, "2 would be created") {
+		t.Errorf("dry run against a missing address book:\n%s", out)
+	}
+	if res, err := rad.Do(context.Background(), "PROPFIND", rad.Home+"planned/", map[string]string{"Depth": "0"}, nil); err != nil || res.Status != 404 {
+		t.Errorf("the dry run made the address book: %v %v", res, err)
+	}
 }
