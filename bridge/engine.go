@@ -58,6 +58,10 @@ type Options struct {
 	Retention time.Duration
 	// Progress, when set, is told how far a run is: phase, done, total.
 	Progress func(phase string, done, total int)
+	// RunID names the run in its report and on every log line ("run");
+	// empty means a fresh random one. The service passes its own, so its
+	// lines about the run carry the same id.
+	RunID string
 }
 
 func (o Options) brake() (float64, int) {
@@ -137,7 +141,8 @@ type Report struct {
 	FullListing bool `json:"full_listing,omitempty"`
 }
 
-func newRunID() string {
+// NewRunID returns a fresh random run id (12 hex digits).
+func NewRunID() string {
 	var b [6]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
@@ -151,7 +156,10 @@ func (e *Engine) Sync(ctx context.Context, acct Account, opts Options) (*Report,
 	if opts.Policy == "" {
 		opts.Policy = PolicyMerge
 	}
-	rep := &Report{Account: acct.Name, Run: newRunID(), DryRun: opts.DryRun}
+	if opts.RunID == "" {
+		opts.RunID = NewRunID()
+	}
+	rep := &Report{Account: acct.Name, Run: opts.RunID, DryRun: opts.DryRun}
 	log := e.log.With("account", acct.Name, "run", rep.Run)
 	s, err := loadState(ctx, e.hub.st, e.hub.user, e.stateKB, acct.Name)
 	if err != nil {

@@ -334,10 +334,19 @@ func TestDryRunWritesNothing(t *testing.T) {
 	}
 }
 
-// countingStore counts the writes that reach the store.
+// countingStore counts the writes that reach the store, and the listings
+// of account state ("st." collections).
 type countingStore struct {
 	store.Store
-	writes int
+	writes     int
+	stateLists int
+}
+
+func (c *countingStore) List(ctx context.Context, user, coll string, q store.Query) (store.Page, error) {
+	if strings.HasPrefix(coll, "st.") {
+		c.stateLists++
+	}
+	return c.Store.List(ctx, user, coll, q)
 }
 
 func (c *countingStore) Put(ctx context.Context, user, coll string, w store.Write, pre store.Precondition) (store.Timestamp, error) {
@@ -374,7 +383,7 @@ func TestConvergedRunWritesNothingAnywhere(t *testing.T) {
 			}
 		}
 	}
-	storeBefore, remoteBefore := cs.writes, a.Counts().Writes()+b.Counts().Writes()
+	storeBefore, remoteBefore, listsBefore := cs.writes, a.Counts().Writes()+b.Counts().Writes(), cs.stateLists
 	for _, acct := range []Account{{"a", a}, {"b", b}} {
 		if _, err := e.Sync(ctx, acct, Options{}); err != nil {
 			t.Fatal(err)
@@ -385,6 +394,24 @@ func TestConvergedRunWritesNothingAnywhere(t *testing.T) {
 	}
 	if got := a.Counts().Writes() + b.Counts().Writes(); got != remoteBefore {
 		t.Errorf("converged runs made %d remote writes", got-remoteBefore)
+	}
+	// Nothing changed on either side: the links were not even read.
+	if cs.stateLists != listsBefore {
+		t.Errorf("converged runs listed account state %d times", cs.stateLists-listsBefore)
+	}
+
+	// After such runs a change still goes through on the links they left.
+	id := idOf(t, a, "Q 07")
+	a.Put(id, person(t, "Q 07", "NOTE:changed"))
+	for _, acct := range []Account{{"a", a}, {"b", b}} {
+		rep, err := e.Sync(ctx, acct, Options{})
+		if err != nil || len(rep.Failed) > 0 {
+			t.Fatalf("sync %s after the change: %v %+v", acct.Name, err, rep.Failed)
+		}
+	}
+	got := remoteCards(t, b)
+	if len(got) != 30 || got["Q 07"].Value("NOTE") != "changed" {
+		t.Errorf("b after the change: %d contacts, Q 07 NOTE %q", len(got), got["Q 07"].Value("NOTE"))
 	}
 }
 

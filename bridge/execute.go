@@ -170,6 +170,9 @@ func (r *run) recover(ctx context.Context) error {
 	if len(r.s.journal) == 0 {
 		return nil
 	}
+	if err := r.s.loadLinks(ctx); err != nil {
+		return err
+	}
 	ids := make([]string, 0, len(r.s.journal))
 	for id := range r.s.journal {
 		ids = append(ids, id)

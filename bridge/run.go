@@ -73,18 +73,31 @@ func (r *run) sync(ctx context.Context) error {
 	if err := r.readRemote(ctx); err != nil {
 		return err
 	}
-	plan, err := r.plan(ctx)
-	if err != nil {
-		return err
-	}
-	if err := r.brake(plan); err != nil {
-		return err
+	var plan []*action
+	if !r.quiet() {
+		if err := r.s.loadLinks(ctx); err != nil {
+			return err
+		}
+		var err error
+		if plan, err = r.plan(ctx); err != nil {
+			return err
+		}
+		if err := r.brake(plan); err != nil {
+			return err
+		}
 	}
 	if r.opts.DryRun {
 		r.count(plan)
 		return nil
 	}
 	return r.execute(ctx, plan)
+}
+
+// quiet reports whether neither side changed since the last run: then
+// there is nothing to plan, and the links need not even be read.
+func (r *run) quiet() bool {
+	return r.s.meta.Synced && !r.full && len(r.hubChanged) == 0 && len(r.remoteItems) == 0 &&
+		len(r.remoteGone) == 0 && len(r.unreadable) == 0
 }
 
 // readHub reads every hub change since the account's last run.
@@ -148,6 +161,9 @@ func (r *run) readRemote(ctx context.Context) error {
 	}
 	listed := 0
 	page := func(p connectors.Page) error {
+		if err := r.s.loadLinks(ctx); err != nil {
+			return err
+		}
 		if p.Full {
 			r.full = true
 		}
@@ -195,6 +211,9 @@ func (r *run) readRemote(ctx context.Context) error {
 	r.nextToken = next
 	r.rep.FullListing = r.full
 	if r.full {
+		if err := r.s.loadLinks(ctx); err != nil {
+			return err
+		}
 		for remote := range r.s.byRemote {
 			if !seen[remote] {
 				r.remoteGone[remote] = true

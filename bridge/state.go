@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -101,6 +102,11 @@ type state struct {
 	dirty     map[int]bool      // buckets to rewrite
 	baseDirty map[string]*mapping.Card
 	journal   map[string]journalEntry // from a run that did not finish
+	account   string
+
+	// linksLoaded says links and byRemote hold the stored links
+	// (loadLinks); before, they are empty and must not be written.
+	linksLoaded bool
 }
 
 func stateKeys(syncKey []byte) (mapping.KeyBundle, error) {
@@ -121,20 +127,49 @@ func bucketOf(recordID string) int {
 
 func bucketID(n int) string { return fmt.Sprintf("b%04d", n) }
 
-// loadState reads an account's state; a missing state is an empty one.
+// loadState reads an account's meta and journal; a missing state is an
+// empty one. The links are read by loadLinks, when the run needs them: a
+// run that finds nothing changed on either side never does.
 func loadState(ctx context.Context, st store.Store, user string, kb mapping.KeyBundle, account string) (*state, error) {
 	tag := accountTag(kb, account)
 	s := &state{
-		st: st, user: user, kb: kb,
+		st: st, user: user, kb: kb, account: account,
 		coll: "st." + tag, baseColl: "bs." + tag,
 		links: map[string]link{}, byRemote: map[string]string{},
 		dirty: map[int]bool{}, baseDirty: map[string]*mapping.Card{},
 	}
+	for _, r := range []struct {
+		id string
+		v  any
+	}{{metaID, &s.meta}, {journalID, &journal{}}} {
+		b, err := st.Get(ctx, user, s.coll, r.id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err == nil {
+			err = openJSON(kb, b, r.v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state: account %s: %s: %w", account, r.id, err)
+		}
+		if j, ok := r.v.(*journal); ok {
+			s.journal = j.Entries
+		}
+	}
+	s.meta.ID = metaID
+	return s, nil
+}
+
+// loadLinks reads the account's links, once.
+func (s *state) loadLinks(ctx context.Context) error {
+	if s.linksLoaded {
+		return nil
+	}
 	q := store.Query{Limit: 1000}
 	for {
-		page, err := st.List(ctx, user, s.coll, q)
+		page, err := s.st.List(ctx, s.user, s.coll, q)
 		if err != nil {
-			return nil, fmt.Errorf("state: account %s: %w", account, err)
+			return fmt.Errorf("state: account %s: %w", s.account, err)
 		}
 		// Decrypt and decode the page on every core; each record is decoded
 		// once, and its id checked there.
@@ -145,7 +180,7 @@ func loadState(ctx context.Context, st store.Store, user string, kb mapping.KeyB
 			if b.ID == metaID || b.ID == journalID {
 				return
 			}
-			plain, err := kb.OpenUnchecked(b.ID, b.Payload)
+			plain, err := s.kb.OpenUnchecked(b.ID, b.Payload)
 			if err == nil {
 				err = json.Unmarshal(plain, &buckets[i])
 			}
@@ -156,24 +191,11 @@ func loadState(ctx context.Context, st store.Store, user string, kb mapping.KeyB
 		})
 		for i, b := range page.Records {
 			if errs[i] != nil {
-				return nil, fmt.Errorf("state: account %s: %s: %w", account, b.ID, errs[i])
+				return fmt.Errorf("state: account %s: %s: %w", s.account, b.ID, errs[i])
 			}
-			switch b.ID {
-			case journalID:
-				var j journal
-				if err := openJSON(kb, b, &j); err != nil {
-					return nil, fmt.Errorf("state: account %s: journal: %w", account, err)
-				}
-				s.journal = j.Entries
-			case metaID:
-				if err := openJSON(kb, b, &s.meta); err != nil {
-					return nil, fmt.Errorf("state: account %s: meta: %w", account, err)
-				}
-			default:
-				for id, l := range buckets[i].Links {
-					s.links[id] = l
-					s.byRemote[l.Remote] = id
-				}
+			for id, l := range buckets[i].Links {
+				s.links[id] = l
+				s.byRemote[l.Remote] = id
 			}
 		}
 		if page.NextOffset == "" {
@@ -181,8 +203,8 @@ func loadState(ctx context.Context, st store.Store, user string, kb mapping.KeyB
 		}
 		q.Offset = page.NextOffset
 	}
-	s.meta.ID = metaID
-	return s, nil
+	s.linksLoaded = true
+	return nil
 }
 
 func (s *state) setLink(recordID string, l link) {
@@ -258,6 +280,11 @@ func (s *state) commit(ctx context.Context, m *meta) error {
 	}
 	clear(s.baseDirty)
 	ws = ws[:0]
+	if len(s.dirty) > 0 && !s.linksLoaded {
+		// A bucket is rewritten whole: without the stored links it
+		// would lose them.
+		return fmt.Errorf("state: account %s: links changed before they were read", s.account)
+	}
 	buckets := make([]bucket, bucketCount)
 	for n := range s.dirty {
 		buckets[n] = bucket{ID: bucketID(n), Links: map[string]link{}}

@@ -37,6 +37,13 @@ type davBench struct {
 	Log         *slog.Logger
 	Progress    io.Writer
 	Concurrency int
+	// Contactbridge is the contactbridge binary to measure; "" builds it
+	// from this module.
+	Contactbridge string
+	// CPUProfile, when set, makes each contactbridge run write a CPU
+	// profile there, with .n<size>.<run> inserted before the extension
+	// (runs counted from 1: initial, no-change…, changes).
+	CPUProfile string
 }
 
 // A davStep is one measured phase of one tool: the client's cost, and per
@@ -281,30 +288,54 @@ func (db *davBench) phases(ctx context.Context, res *davResult, r *davRig, tool 
 	return nil
 }
 
-// runBridge measures contactbridge: accounts radicale and xandikos, each
-// phase one `contactbridge sync` in this process.
+// runBridge measures contactbridge: the contactbridge command, built from
+// this module, in a child process, one `contactbridge sync` per phase with
+// the accounts radicale and xandikos (carddav), as vdirsyncer is measured.
 func (db *davBench) runBridge(ctx context.Context, res *davResult, n int) error {
 	r, err := db.newRig(ctx, toolBridge, n)
 	if err != nil {
 		return err
 	}
 	defer r.Close(db.Keep)
-	open := func(s *davServer, p *countingProxy) func(ctx context.Context) (connectors.Connector, error) {
-		return func(ctx context.Context) (connectors.Connector, error) {
-			return carddav.New(ctx, carddav.Config{URL: p.URL + s.Book, Username: s.Username, Password: s.Password,
-				Concurrency: db.Concurrency, Logger: db.Log})
+	bin := db.Contactbridge
+	if bin == "" {
+		db.progress("building contactbridge")
+		if bin, err = buildContactbridge(ctx, r.root); err != nil {
+			return err
 		}
 	}
-	rig, err := newEngineRig(ctx, filepath.Join(r.root, "tool"),
-		[]account{{name: "radicale", open: open(r.rad, r.prad)}, {name: "xandikos", open: open(r.xan, r.pxa)}}, db.Log)
+	dir := filepath.Join(r.root, "tool")
+	var accounts []cliAccount
+	for _, a := range []struct {
+		s *davServer
+		p *countingProxy
+	}{{r.rad, r.prad}, {r.xan, r.pxa}} {
+		pass, err := secretFile(dir, a.s.Name+".pass", a.s.Password)
+		if err != nil {
+			return err
+		}
+		acct := cliAccount{"name": a.s.Name, "type": "carddav", "url": a.p.URL + a.s.Book,
+			"username": a.s.Username, "password_file": pass}
+		if db.Concurrency > 0 {
+			acct["concurrency"] = db.Concurrency
+		}
+		accounts = append(accounts, acct)
+	}
+	rig, err := newCLIRig(bin, dir, accounts)
 	if err != nil {
 		return err
 	}
+	args := []string{"sync", "--init"}
+	if db.Log != nil {
+		args = append(args, "-v")
+	}
+	runs := 0
 	return db.phases(ctx, res, r, toolBridge, n, func() (Cost, error) {
-		settle()
-		m := startMeter()
-		_, err := rig.sync(ctx)
-		return m.stop(), err
+		runs++
+		if db.CPUProfile == "" {
+			return rig.run(ctx, args...)
+		}
+		return rig.run(ctx, append(args, "--cpu-profile", profiler{path: db.CPUProfile}.named(n, fmt.Sprint(runs)).path)...)
 	})
 }
 
@@ -339,6 +370,8 @@ func runCardDAV(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	xandikos := fs.String("xandikos-bin", "xandikos", "Xandikos binary")
 	vdirsyncer := fs.Bool("vdirsyncer", false, "also run vdirsyncer on the same pair as the peer")
 	vdirsyncerBin := fs.String("vdirsyncer-bin", "vdirsyncer", "vdirsyncer binary")
+	contactbridge := fs.String("contactbridge-bin", "", "contactbridge binary to measure (default: build it from this module)")
+	cpuProfile := fs.String("cpuprofile", "", "make each contactbridge run write a CPU profile to `FILE`, with .n<size>.<run> inserted before the extension")
 	concurrency := fs.Int("concurrency", 0, "contactbridge's parallel writes per server (0: the connector's default)")
 	out := fs.String("out", "", "write the Markdown report to `FILE` (default: standard output)")
 	dir := fs.String("dir", "", "folder for the temporary data (default: the system's)")
@@ -351,7 +384,7 @@ func runCardDAV(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return fmt.Errorf("carddav: unexpected arguments %q", fs.Args())
 	}
-	db := &davBench{Changes: *changes, Repeat: *repeat, Seed: *seed, WorkDir: *dir, Keep: *keep, Concurrency: *concurrency}
+	db := &davBench{Changes: *changes, Repeat: *repeat, Seed: *seed, WorkDir: *dir, Keep: *keep, Concurrency: *concurrency, Contactbridge: *contactbridge, CPUProfile: *cpuProfile}
 	var err error
 	if db.Sizes, err = parseSizes(*sizes); err != nil {
 		return err

@@ -7,7 +7,8 @@
 //	cbbench vdir [-n 10000] [-scale 1000] [-changes 20] [-repeat 3] [-vdirsyncer] [-out FILE] [-json FILE] [-cpuprofile FILE]
 //	cbbench render FILE.json
 //	cbbench fsfloor [-n 10000] [-size 950] [-repeat 3]
-//	cbbench carddav [-n 1000] [-changes 20] [-repeat 3] [-vdirsyncer] [-out FILE]
+//	cbbench carddav [-n 1000] [-changes 20] [-repeat 3] [-vdirsyncer] [-out FILE] [-cpuprofile FILE]
+//	cbbench httpfloor [-n 1000] [-concurrency 4]
 //
 // The vdir benchmark syncs two vdir folders through the hub: folder A holds
 // N generated contacts of about 1 KB each, folder B starts empty, the hub is
@@ -26,7 +27,11 @@
 // crash-safely in one folder and read them back: the floor under any vdir
 // sync on that disk. carddav syncs a Radicale address book of N generated
 // contacts with an empty Xandikos one, both servers started by the
-// harness on loopback, and counts each server's requests and CPU.
+// harness on loopback, and counts each server's requests and CPU;
+// contactbridge runs as the `contactbridge` command in a child process, as
+// vdirsyncer does. httpfloor measures the client CPU of only sending N
+// ready-made cards to an empty Xandikos: the floor under an initial
+// CardDAV sync's client CPU.
 //
 // vdirsyncer is not installed by the harness: on Debian, `apt-get install
 // vdirsyncer`. Exit status: 0 when every run synced correctly (targets met
@@ -65,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "       cbbench render FILE.json")
 		fmt.Fprintln(stderr, "       cbbench fsfloor [-n 10000] [-size 950] [-repeat 3]")
 		fmt.Fprintln(stderr, "       cbbench carddav [-n 1000] [-vdirsyncer]   (cbbench carddav -h for the flags)")
+		fmt.Fprintln(stderr, "       cbbench httpfloor [-n 1000] [-concurrency 4]")
 	}
 	if len(args) == 0 {
 		usage()
@@ -80,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runFSFloor(ctx, args[1:], stdout, stderr)
 	case "carddav":
 		err = runCardDAV(ctx, args[1:], stdout, stderr)
+	case "httpfloor":
+		err = runHTTPFloor(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return 0

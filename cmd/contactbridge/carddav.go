@@ -159,7 +159,10 @@ func openCardDAV(ctx context.Context, cfg *Config, a AccountConfig, dryRun bool,
 		}
 		return conn, err
 	}
-	return carddav.New(ctx, c)
+	// The address book is found on the first run and remembered in the
+	// account's state (connectors.Resumer), so a later run costs no
+	// discovery.
+	return carddav.Open(c)
 }
 
 // readSecretFile reads a password or token from path: its first line,

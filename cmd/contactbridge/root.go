@@ -30,6 +30,7 @@ Start with 'contactbridge init', add accounts to the config, then
 	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().StringVar(&opts.configPath, "config", "",
 		"config file (default $CONTACTBRIDGE_CONFIG, else $XDG_CONFIG_HOME/contactbridge/config.yaml)")
+	addProfileFlag(root)
 	root.AddCommand(
 		newInitCommand(opts),
 		newSyncCommand(opts),

@@ -146,15 +146,27 @@ var ErrNoAddressBook = errors.New("no such address book")
 var ErrSeveralCards = errors.New("several vCards in one resource")
 
 // Connector is a connectors.Connector for one CardDAV address book. Make it
-// with New. It is safe for concurrent use.
+// with New, or with Open and then Resume. It is safe for concurrent use,
+// except that Resume must not run alongside other calls.
 type Connector struct {
 	c        *client
+	conc     int
+	pageSize int
+	want     string // Config.AddressBook
+	create   bool   // Config.Create
+	key      string // what a session must have been made for (sessionKey)
+
+	// prep guards the address book's discovery: the fields below it are
+	// written only with prep held, by New, Resume, the first call that
+	// needs them (ready) and Changes when a remembered address book has
+	// gone (rediscover), and read after ready returned.
+	prep     sync.Mutex
+	prepared bool
+	resumed  bool // the fields came from a session, not from the server
 	book     AddressBook
 	hasCTag  bool
 	vobject  bool // the server is Radicale (see quirks.go)
 	version  mapping.Version
-	conc     int
-	pageSize int
 
 	// mu guards versions: href → vCard version of the cards this
 	// connector read or wrote, so that an Update of a card whose version
@@ -163,24 +175,31 @@ type Connector struct {
 	versions map[string]mapping.Version
 }
 
-var _ connectors.Connector = (*Connector)(nil)
+var (
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Resumer   = (*Connector)(nil)
+)
 
 // New discovers the account's address books from cfg.URL, picks the one
 // cfg.AddressBook names (making it when cfg.Create is set and it is
 // missing) and returns a Connector for it.
 func New(ctx context.Context, cfg Config) (*Connector, error) {
+	c, err := Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Open checks cfg and returns a Connector for it without sending a
+// request: the address book is discovered by the first call that needs it,
+// or taken from the session Resume is given. The bridge opens connectors
+// this way, so that a sync that changes nothing costs one request.
+func Open(cfg Config) (*Connector, error) {
 	c, err := newClient(cfg)
-	if err != nil {
-		return nil, err
-	}
-	d, err := c.discover(ctx)
-	if err != nil {
-		return nil, err
-	}
-	book, err := d.pick(cfg.AddressBook)
-	if errors.Is(err, ErrNoAddressBook) && cfg.Create {
-		book, err = c.createBook(ctx, d, cfg.AddressBook)
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -188,22 +207,56 @@ func New(ctx context.Context, cfg Config) (*Connector, error) {
 	if conc <= 0 {
 		conc = DefaultConcurrency
 	}
-	version := mapping.Version30
-	if book.VCard4 {
-		version = mapping.Version40
-	}
-	c.log.Debug("carddav: address book chosen", "op", "discover", "remote_id", book.Path,
-		"sync_collection", book.SyncCollection, "ctag", book.ctag, "vcard4", book.VCard4, "vobject", book.vobject)
 	return &Connector{
 		c:        c,
-		book:     book.AddressBook,
-		hasCTag:  book.ctag,
-		vobject:  book.vobject,
-		version:  version,
 		conc:     conc,
 		pageSize: PageSize,
+		want:     cfg.AddressBook,
+		create:   cfg.Create,
+		key:      sessionKey(c, cfg),
 		versions: make(map[string]mapping.Version),
 	}, nil
+}
+
+// ready discovers the address book unless that was done or resumed.
+func (c *Connector) ready(ctx context.Context) error {
+	c.prep.Lock()
+	defer c.prep.Unlock()
+	if c.prepared {
+		return nil
+	}
+	return c.discoverBook(ctx)
+}
+
+// discoverBook finds the address book on the server (making it when
+// configured to) and sets the Connector's fields from it. prep is held.
+func (c *Connector) discoverBook(ctx context.Context) error {
+	d, err := c.c.discover(ctx)
+	if err != nil {
+		return err
+	}
+	book, err := d.pick(c.want)
+	if errors.Is(err, ErrNoAddressBook) && c.create {
+		book, err = c.c.createBook(ctx, d, c.want)
+	}
+	if err != nil {
+		return err
+	}
+	c.c.log.Debug("carddav: address book chosen", "op", "discover", "remote_id", book.Path,
+		"sync_collection", book.SyncCollection, "ctag", book.ctag, "vcard4", book.VCard4, "vobject", book.vobject)
+	c.setBook(book)
+	c.resumed = false
+	return nil
+}
+
+// setBook sets the fields that depend on the address book. prep is held.
+func (c *Connector) setBook(b bookInfo) {
+	c.book, c.hasCTag, c.vobject = b.AddressBook, b.ctag, b.vobject
+	c.version = mapping.Version30
+	if b.VCard4 {
+		c.version = mapping.Version40
+	}
+	c.prepared = true
 }
 
 // Discover returns the address books the account offers, for a user to
@@ -224,17 +277,30 @@ func Discover(ctx context.Context, cfg Config) ([]AddressBook, error) {
 	return out, nil
 }
 
-// AddressBook returns the address book the Connector syncs.
-func (c *Connector) AddressBook() AddressBook { return c.book }
+// AddressBook returns the address book the Connector syncs; its zero
+// value before New, Resume or a first call found it.
+func (c *Connector) AddressBook() AddressBook {
+	c.prep.Lock()
+	defer c.prep.Unlock()
+	return c.book
+}
 
 // Stats returns the requests sent so far.
 func (c *Connector) Stats() Stats { return c.c.stats.snapshot() }
 
 // Capabilities implements connectors.Connector: a CardDAV server stores any
 // vCard property.
+// The version of new cards is known once the address book is: after New,
+// Resume or a first call (before, it says 3.0).
 func (c *Connector) Capabilities() connectors.Capabilities {
+	c.prep.Lock()
+	v := c.version
+	c.prep.Unlock()
+	if v == "" {
+		v = mapping.Version30
+	}
 	return connectors.Capabilities{
-		Version:     c.version,
+		Version:     v,
 		BatchSize:   BatchSize,
 		Concurrency: c.conc,
 	}

@@ -29,10 +29,37 @@ const (
 // passes no page. A token the server rejects (RFC 6578 valid-sync-token on
 // 403, or 409, 410, or a 500 while the server otherwise answers, as
 // Xandikos does) gives ErrTokenExpired.
+//
+// An address book taken from a session (Resume) that turns out gone or
+// changed before a page was passed is discovered again, and the changes
+// asked for once more.
 func (c *Connector) Changes(ctx context.Context, token string, fn func(connectors.Page) error) (string, error) {
 	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("carddav: changes %s: %w", c.book.Path, err)
+		return "", fmt.Errorf("carddav: changes: %w", err)
 	}
+	if err := c.ready(ctx); err != nil {
+		return "", err
+	}
+	pages := 0
+	count := func(p connectors.Page) error {
+		pages++
+		return fn(p)
+	}
+	next, err := c.changes(ctx, token, count)
+	if err != nil && pages == 0 {
+		again, derr := c.rediscover(ctx, err)
+		if derr != nil {
+			return "", fmt.Errorf("%w (and discovering the address book again: %w)", err, derr)
+		}
+		if again {
+			return c.changes(ctx, token, fn)
+		}
+	}
+	return next, err
+}
+
+// changes is Changes once the address book is known.
+func (c *Connector) changes(ctx context.Context, token string, fn func(connectors.Page) error) (string, error) {
 	switch {
 	case c.book.SyncCollection:
 		if token == "" {

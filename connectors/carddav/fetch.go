@@ -19,6 +19,9 @@ import (
 // server itself (after retries) and authentication stop Fetch. fn is
 // called from the calling goroutine.
 func (c *Connector) Fetch(ctx context.Context, ids []string, fn func(connectors.Item) error) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
 	seen := make(map[string]bool, len(ids))
 	batch := make([]string, 0, min(len(ids), BatchSize))
 	flush := func() error {

@@ -24,6 +24,9 @@ const maxWriteAnswer = 1 << 20
 // an earlier attempt made it, maybe one whose answer was lost) Create reads
 // it and returns it, card included, with Key set, as it is on the server.
 func (c *Connector) Create(ctx context.Context, key string, card *mapping.Card) (connectors.Item, error) {
+	if err := c.ready(ctx); err != nil {
+		return connectors.Item{}, err
+	}
 	href := c.book.Path + ResourceName(key)
 	if err := ctx.Err(); err != nil {
 		return connectors.Item{}, fmt.Errorf("carddav: create %s: %w", href, err)
@@ -70,6 +73,9 @@ func (c *Connector) Create(ctx context.Context, key string, card *mapping.Card) 
 // checked: if the server holds exactly this card, the first attempt
 // succeeded and Update returns the item.
 func (c *Connector) Update(ctx context.Context, id, etag string, card *mapping.Card) (connectors.Item, error) {
+	if err := c.ready(ctx); err != nil {
+		return connectors.Item{}, err
+	}
 	href, err := c.memberPath("update", id)
 	if err != nil {
 		return connectors.Item{}, err
@@ -119,6 +125,9 @@ func (c *Connector) Update(ctx context.Context, id, etag string, card *mapping.C
 // Delete implements connectors.Connector: a DELETE with If-Match. A 404 to
 // a request that had to be sent again is our own first attempt's success.
 func (c *Connector) Delete(ctx context.Context, id, etag string) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
 	href, err := c.memberPath("delete", id)
 	if err != nil {
 		return err
