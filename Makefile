@@ -17,10 +17,12 @@ all: lint test
 build:
 	$(GO) build -o bin/contactbridge ./cmd/contactbridge
 
-## deps: the real servers the integration tests run against (Debian
-## packages). Installed when missing and this user may; otherwise the tests
-## that need them skip with a loud message (and fail under CI=true).
-TEST_SERVERS ?= radicale xandikos
+## deps: the real servers the integration tests run against, and the
+## headless browser the status page is tested in (Debian packages, each
+## named as its binary). Installed when missing and this user may;
+## otherwise the tests that need them skip with a loud message (and fail
+## under CI=true).
+TEST_SERVERS ?= radicale xandikos chromium
 deps:
 	@missing=""; for b in $(TEST_SERVERS); do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -36,8 +38,12 @@ deps:
 ## test: everything, with the race detector (what CI runs), then the
 ## model-based reconciliation test with MODEL_SEEDS random histories.
 MODEL_SEEDS ?= 2000
+## ARTIFACTS keeps what tests save for people to look at (the status
+## page's screenshots from real Chromium), by test, under _artifacts/.
+ARTIFACTS ?= test-artifacts
 test: deps
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	mkdir -p $(ARTIFACTS)
+	$(GO) test -race -count=1 -timeout 20m -artifacts -outputdir $(abspath $(ARTIFACTS)) $(PKGS)
 	$(GO) test -count=1 -timeout 20m -run '^TestModel$$' ./bridge -model.seeds=$(MODEL_SEEDS)
 
 ## test-long: the model-based test with many more histories.

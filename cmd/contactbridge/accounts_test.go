@@ -34,6 +34,15 @@ func TestConfigAccountsValidation(t *testing.T) {
 		{"vdir version 2.1", head + "accounts:\n  - {name: phone, type: vdir, path: p, version: \"2.1\"}\n", []string{`"phone"`, "2.1"}},
 		{"blank schedule", head + "accounts:\n  - {name: phone, type: vdir, path: p, schedule: \" \"}\n", []string{`"phone"`, "schedule"}},
 		{"unknown account key", head + "accounts:\n  - {name: phone, type: vdir, path: p, folder: q}\n", []string{"folder"}},
+		{"run keys", head + "schedule: \"CRON_TZ=Europe/Berlin 0 */2 * * *\"\nhttp: {listen: \"127.0.0.1:9000\"}\nlog: {format: json, level: debug}\naccounts:\n  - {name: phone, type: vdir, path: p, schedule: \"@hourly\"}\n", nil},
+		{"http off", head + "http: {listen: \"off\"}\n", nil},
+		{"schedule garbage", head + "accounts:\n  - {name: phone, type: vdir, path: p, schedule: \"every five minutes\"}\n", []string{`account "phone"`, "every five minutes"}},
+		{"schedule that panics the parser", head + "accounts:\n  - {name: phone, type: vdir, path: p, schedule: \"CRON_TZ=\"}\n", []string{`account "phone"`, "CRON_TZ"}},
+		{"schedule that never fires", head + "accounts:\n  - {name: phone, type: vdir, path: p, schedule: \"0 0 30 2 *\"}\n", []string{`account "phone"`, "never fires"}},
+		{"default schedule bad for an account", head + "schedule: \"@every 0s\"\naccounts:\n  - {name: phone, type: vdir, path: p}\n", []string{"schedule", "@every 0s"}},
+		{"listen without port", head + "http: {listen: localhost}\n", []string{"http.listen", "localhost"}},
+		{"log format", head + "log: {format: xml}\n", []string{"log.format", "xml"}},
+		{"log level", head + "log: {level: loud}\n", []string{"log.level", "loud"}},
 	}
 	dir := t.TempDir()
 	for i, c := range cases {
@@ -123,4 +132,19 @@ func TestConfigAccountsResolve(t *testing.T) {
 			t.Error("folder created without create: true")
 		}
 	})
+}
+
+// The example configs of the repository load: the quickstart and the
+// service's.
+func TestExampleConfigsLoad(t *testing.T) {
+	for _, p := range []string{"../../examples/quickstart/config.yaml", "../../examples/service/config.yaml"} {
+		cfg, err := loadConfig(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if len(cfg.Accounts) < 2 {
+			t.Errorf("%s: %d accounts", p, len(cfg.Accounts))
+		}
+	}
 }

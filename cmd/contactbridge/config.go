@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/contactbridge/contactbridge/bridge"
+	"github.com/contactbridge/contactbridge/bridge/scheduler"
 )
 
 // configEnv names the environment variable that points at the config file.
@@ -30,6 +34,13 @@ type Config struct {
 	// Accounts are the endpoints synced with the hub, in the order `sync`
 	// runs them.
 	Accounts []AccountConfig `yaml:"accounts,omitempty"`
+	// Schedule is when `run` syncs an account whose entry has no schedule
+	// of its own (default defaultSchedule).
+	Schedule string `yaml:"schedule,omitempty"`
+	// HTTP is the status page and API of `run`.
+	HTTP HTTPConfig `yaml:"http,omitempty"`
+	// Log says how `run` logs.
+	Log LogConfig `yaml:"log,omitempty"`
 
 	// path is where the config was read from; relative paths in it are
 	// relative to its folder.
@@ -40,6 +51,99 @@ type Config struct {
 type StoreConfig struct {
 	// SQLite is the path of the embedded store's database.
 	SQLite string `yaml:"sqlite"`
+}
+
+// HTTPConfig is the endpoint `run` serves: the status page, /metrics,
+// /healthz, /readyz and the API.
+type HTTPConfig struct {
+	// Listen is the address to listen on (default defaultListen, loopback
+	// only); "off" serves nothing.
+	Listen string `yaml:"listen,omitempty"`
+}
+
+// LogConfig is how `run` logs.
+type LogConfig struct {
+	// Format is "text" (the default) or "json".
+	Format string `yaml:"format,omitempty"`
+	// Level is "debug", "info" (the default), "warn" or "error".
+	Level string `yaml:"level,omitempty"`
+}
+
+// Defaults of the config keys of `run`.
+const (
+	defaultSchedule = "*/15 * * * *"
+	defaultListen   = "127.0.0.1:8737"
+	listenOff       = "off"
+)
+
+// listen is the configured HTTP address, "" when it is off.
+func (c *Config) listen() string {
+	switch c.HTTP.Listen {
+	case "":
+		return defaultListen
+	case listenOff:
+		return ""
+	}
+	return c.HTTP.Listen
+}
+
+// schedule is the schedule of account a.
+func (c *Config) schedule(a AccountConfig) string {
+	switch {
+	case a.Schedule != "":
+		return a.Schedule
+	case c.Schedule != "":
+		return c.Schedule
+	}
+	return defaultSchedule
+}
+
+// logLevel is the configured level (checked at load).
+func (c *Config) logLevel() slog.Level {
+	var l slog.Level
+	if c.Log.Level != "" {
+		_ = l.UnmarshalText([]byte(c.Log.Level))
+	}
+	return l
+}
+
+// checkRun checks the keys of `run`: every account's schedule (naming the
+// account), the listen address and the log settings.
+func (c *Config) checkRun() error {
+	if c.HTTP.Listen != "" && c.HTTP.Listen != listenOff {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			return fmt.Errorf("http.listen %q: want host:port, such as %s, or %q: %w", c.HTTP.Listen, defaultListen, listenOff, err)
+		}
+	}
+	switch c.Log.Format {
+	case "", "text", "json":
+	default:
+		return fmt.Errorf("log.format %q: want text or json", c.Log.Format)
+	}
+	if c.Log.Level != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(c.Log.Level)); err != nil {
+			return fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level)
+		}
+	}
+	if c.Schedule != "" {
+		if _, err := scheduler.Parse(c.Schedule, scheduleOptions()); err != nil {
+			return fmt.Errorf("schedule: %w", err)
+		}
+	}
+	for _, a := range c.Accounts {
+		if _, err := scheduler.Parse(c.schedule(a), scheduleOptions()); err != nil {
+			return fmt.Errorf("account %q: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// scheduleOptions is how schedules are read: in UTC unless they say
+// CRON_TZ=, with @every intervals down to one second (the tests use
+// them; the docs recommend minutes).
+func scheduleOptions() scheduler.ParseOptions {
+	return scheduler.ParseOptions{Location: time.UTC, MinInterval: time.Second}
 }
 
 // xdgDir returns $env, or ~/fallback when it is unset, as the XDG base
@@ -121,7 +225,10 @@ func (c *Config) check() error {
 	if _, err := bridge.ParsePolicy(c.ConflictPolicy); err != nil {
 		return err
 	}
-	return c.checkAccounts()
+	if err := c.checkAccounts(); err != nil {
+		return err
+	}
+	return c.checkRun()
 }
 
 // policy is the configured conflict policy (checked at load).

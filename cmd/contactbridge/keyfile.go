@@ -39,32 +39,39 @@ func readKeyFile(path string) ([]byte, error) {
 // writeKeyFile stores key at path with mode 0600, atomically: a crash leaves
 // the old key or the new one, never half of one.
 func writeKeyFile(path string, key []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := writeFileAtomic(path, []byte(base64.RawURLEncoding.EncodeToString(key)+"\n")); err != nil {
 		return fmt.Errorf("key file: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".sync.key-*")
+	return nil
+}
+
+// writeFileAtomic replaces the file at path with data, mode 0600, making
+// its folder (0700) when missing: a crash leaves the old file or the new
+// one, never half of one.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
 	if err != nil {
-		return fmt.Errorf("key file: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("key file: %w", err)
+		return err
 	}
-	if _, err := tmp.WriteString(base64.RawURLEncoding.EncodeToString(key) + "\n"); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("key file: write: %w", err)
+		return fmt.Errorf("write: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("key file: sync: %w", err)
+		return fmt.Errorf("sync: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("key file: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("key file: %w", err)
-	}
-	return nil
+	return os.Rename(tmp.Name(), path)
 }

@@ -34,6 +34,8 @@ Start with 'contactbridge init', add accounts to the config, then
 	root.AddCommand(
 		newInitCommand(opts),
 		newSyncCommand(opts),
+		newRunCommand(opts),
+		newStatusCommand(opts),
 		newContactsCommand(opts),
 		newConflictsCommand(opts),
 		newRestoreCommand(opts),

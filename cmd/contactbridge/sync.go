@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -24,6 +26,7 @@ type syncOptions struct {
 	json            bool
 	verbose         bool
 	init            bool
+	viaService      bool
 }
 
 func newSyncCommand(opts *options) *cobra.Command {
@@ -54,6 +57,7 @@ Exit codes: 0 everything synced; 1 the run finished but some items failed
 	f.BoolVar(&o.allowMassDelete, "allow-mass-delete", false, "let this run delete more than 30% of an account's contacts")
 	f.BoolVar(&o.json, "json", false, "print the reports as one JSON document")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log each run's progress to stderr (never contact data)")
+	f.BoolVar(&o.viaService, "via-service", false, "ask the running service (contactbridge run) to sync now instead")
 	f.BoolVar(&o.init, "init", false, "first run: create a missing Sync Key and hub (as `init` does) before syncing")
 	return cmd
 }
@@ -91,6 +95,25 @@ func runSync(ctx context.Context, out, errOut io.Writer, o *syncOptions) error {
 	if len(selected) == 0 {
 		return cannot(fmt.Errorf("the config %s has no accounts: add one under `accounts:` (see the README)", cfg.path))
 	}
+	if o.viaService {
+		for _, a := range selected {
+			if err := serviceRequest(ctx, cfg, http.MethodPost, "/api/sync/"+url.PathEscape(a.Name), nil); err != nil {
+				return cannot(fmt.Errorf("sync --via-service: %w", err))
+			}
+			fmt.Fprintf(out, "%s: the service syncs it now (see `contactbridge status`)\n", a.Name)
+		}
+		return nil
+	}
+	if !o.dryRun {
+		lock, err := acquireLock(cfg)
+		if err != nil {
+			if errors.Is(err, errLocked) {
+				err = fmt.Errorf("%w: if `contactbridge run` is running, use `contactbridge sync --via-service`", err)
+			}
+			return cannot(err)
+		}
+		defer lock.Release()
+	}
 	level := slog.LevelWarn
 	if o.verbose {
 		level = slog.LevelInfo
@@ -113,6 +136,10 @@ func runSync(ctx context.Context, out, errOut io.Writer, o *syncOptions) error {
 		accts = append(accts, acct)
 	}
 
+	runs, err := newRunLog(cfg)
+	if err != nil {
+		return cannot(err)
+	}
 	var results []syncResult
 	var stopped []error
 	failed := 0
@@ -143,8 +170,14 @@ func runSync(ctx context.Context, out, errOut io.Writer, o *syncOptions) error {
 				bars = newProgress(errOut, acct.Name)
 				opts.Progress = bars.update
 			}
+			start := time.Now()
 			rep, err := s.engine.Sync(ctx, acct, opts)
 			bars.finish()
+			if !o.dryRun && runs != nil {
+				if rerr := runs.record(acct.Name, runStatusOf(rep, "sync", start, time.Since(start), err)); rerr != nil {
+					log.Warn("record the run for `contactbridge status`", "account", acct.Name, "err", rerr)
+				}
+			}
 			if rep == nil {
 				rep = &bridge.Report{Account: acct.Name}
 			}

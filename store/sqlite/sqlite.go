@@ -61,8 +61,12 @@ type Store struct {
 	limits store.Limits
 	now    func() time.Time
 
-	// wmu serialises writes.
-	wmu    sync.Mutex
+	// wmu serialises writes, and guards wready.
+	wmu sync.Mutex
+	// wready says stmts are prepared: on the first write, not at Open,
+	// so that a process that only reads (a sync that finds nothing to do)
+	// never parses the write statements.
+	wready bool
 	stmts  writeStmts // prepared on wdb
 	rstmts readStmts  // prepared on rdb
 
@@ -117,12 +121,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: schema: %w", path, err)
 	}
-	if err := s.stmts.prepare(ctx, s.wdb); err != nil {
-		s.wdb.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
 	if s.rdb, err = openDB(abs, true); err != nil {
-		s.stmts.close()
 		s.wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

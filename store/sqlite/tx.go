@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/contactbridge/contactbridge/store"
@@ -28,6 +29,13 @@ type wtx struct {
 func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if !s.wready {
+		// Before the transaction: it holds the only write connection.
+		if err := s.stmts.prepare(ctx, s.wdb); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		s.wready = true
+	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
