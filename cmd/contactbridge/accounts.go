@@ -49,10 +49,22 @@ type AccountConfig struct {
 // entry and how to open a connector for it.
 type accountType struct {
 	check func(a AccountConfig) error
-	// open returns the account's connector; in a dry run it must not
-	// change anything, not even create a folder. log receives the
-	// connector's logs.
-	open func(ctx context.Context, cfg *Config, a AccountConfig, dryRun bool, log *slog.Logger) (connectors.Connector, error)
+	// open returns the account's connector; in a dry run (env.dryRun) it
+	// must not change anything, not even create a folder.
+	open func(ctx context.Context, cfg *Config, a AccountConfig, env openEnv) (connectors.Connector, error)
+	// signIn, for the types that sign in with OAuth, is what
+	// `accounts connect` asks consent for (nil: the type does not).
+	signIn func(cfg *Config, a AccountConfig) (signIn, error)
+}
+
+// openEnv is what opening an account may use besides its config entry.
+type openEnv struct {
+	dryRun bool
+	// log receives the connector's logs.
+	log *slog.Logger
+	// engine, when set, holds what `accounts connect` stored for the
+	// account (an OAuth refresh token), encrypted with the state.
+	engine *bridge.Engine
 }
 
 // accountTypes lists the kinds of account by their config name. Adding a
@@ -79,7 +91,8 @@ func checkVdir(a AccountConfig) error {
 	return nil
 }
 
-func openVdir(_ context.Context, cfg *Config, a AccountConfig, dryRun bool, _ *slog.Logger) (connectors.Connector, error) {
+func openVdir(_ context.Context, cfg *Config, a AccountConfig, env openEnv) (connectors.Connector, error) {
+	dryRun := env.dryRun
 	path, err := cfg.resolve(a.Path)
 	if err != nil {
 		return nil, err
@@ -161,11 +174,12 @@ func (c *Config) selectAccounts(names []string) ([]AccountConfig, error) {
 }
 
 // openAccount opens the connector of one configured account.
-func (c *Config) openAccount(ctx context.Context, a AccountConfig, dryRun bool, log *slog.Logger) (bridge.Account, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+func (c *Config) openAccount(ctx context.Context, a AccountConfig, env openEnv) (bridge.Account, error) {
+	if env.log == nil {
+		env.log = slog.New(slog.DiscardHandler)
 	}
-	conn, err := accountTypes()[a.Type].open(ctx, c, a, dryRun, log.With("account", a.Name))
+	env.log = env.log.With("account", a.Name)
+	conn, err := accountTypes()[a.Type].open(ctx, c, a, env)
 	if err != nil {
 		return bridge.Account{}, fmt.Errorf("account %s: %w", a.Name, err)
 	}

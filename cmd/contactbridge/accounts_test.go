@@ -104,7 +104,7 @@ func TestConfigAccountsResolve(t *testing.T) {
 		}
 	})
 	t.Run("a dry run creates no folder", func(t *testing.T) {
-		acct, err := cfg.openAccount(context.Background(), cfg.Accounts[0], true, nil)
+		acct, err := cfg.openAccount(context.Background(), cfg.Accounts[0], openEnv{dryRun: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestConfigAccountsResolve(t *testing.T) {
 		}
 	})
 	t.Run("a relative path is relative to the config file and created on request", func(t *testing.T) {
-		if _, err := cfg.openAccount(context.Background(), cfg.Accounts[0], false, nil); err != nil {
+		if _, err := cfg.openAccount(context.Background(), cfg.Accounts[0], openEnv{}); err != nil {
 			t.Fatal(err)
 		}
 		if fi, err := os.Stat(filepath.Join(dir, "folders", "a")); err != nil || !fi.IsDir() {
@@ -124,7 +124,7 @@ func TestConfigAccountsResolve(t *testing.T) {
 		}
 	})
 	t.Run("a missing folder without create is an error saying what to do", func(t *testing.T) {
-		_, err := cfg.openAccount(context.Background(), cfg.Accounts[1], true, nil)
+		_, err := cfg.openAccount(context.Background(), cfg.Accounts[1], openEnv{dryRun: true})
 		if err == nil || !strings.Contains(err.Error(), "account b") || !strings.Contains(err.Error(), "create: true") {
 			t.Errorf("err = %v", err)
 		}

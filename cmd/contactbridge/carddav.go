@@ -144,12 +144,12 @@ func carddavConfig(cfg *Config, a AccountConfig, log *slog.Logger) (carddav.Conf
 	return c, nil
 }
 
-func openCardDAV(ctx context.Context, cfg *Config, a AccountConfig, dryRun bool, log *slog.Logger) (connectors.Connector, error) {
-	c, err := carddavConfig(cfg, a, log)
+func openCardDAV(ctx context.Context, cfg *Config, a AccountConfig, env openEnv) (connectors.Connector, error) {
+	c, err := carddavConfig(cfg, a, env.log)
 	if err != nil {
 		return nil, err
 	}
-	if dryRun && c.Create {
+	if env.dryRun && c.Create {
 		// A dry run creates nothing: when the address book is missing,
 		// plan against an empty stand-in.
 		c.Create = false

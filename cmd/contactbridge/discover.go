@@ -17,7 +17,7 @@ func newAccountsCommand(opts *options) *cobra.Command {
 		Short: "Look at the configured accounts",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newDiscoverCommand(opts))
+	cmd.AddCommand(newDiscoverCommand(opts), newConnectCommand(opts))
 	return cmd
 }
 

@@ -88,7 +88,7 @@ func runExport(ctx context.Context, out, errOut io.Writer, o *exportOptions) err
 		return cannot(err)
 	}
 	defer s.Close()
-	acct, err := cfg.openAccount(ctx, a, false, log)
+	acct, err := cfg.openAccount(ctx, a, openEnv{log: log, engine: s.engine})
 	if err != nil {
 		return cannot(err)
 	}

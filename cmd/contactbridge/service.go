@@ -204,7 +204,7 @@ func (s *service) runAccount(ctx context.Context, name string, t scheduler.Trigg
 	log.Debug("run starting", "trigger", string(t))
 	start := time.Now()
 	var rep *bridge.Report
-	acct, err := cfg.openAccount(ctx, cfg.Accounts[i], false, log)
+	acct, err := cfg.openAccount(ctx, cfg.Accounts[i], openEnv{log: log, engine: s.sess.engine})
 	if err == nil {
 		rep, err = s.sess.engine.Sync(ctx, acct, bridge.Options{Policy: cfg.policy(), RunID: runID})
 	}

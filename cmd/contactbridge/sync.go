@@ -129,7 +129,7 @@ func runSync(ctx context.Context, out, errOut io.Writer, o *syncOptions) error {
 	// stops the command before it changes anything.
 	accts := make([]bridge.Account, 0, len(selected))
 	for _, a := range selected {
-		acct, err := cfg.openAccount(ctx, a, o.dryRun, log)
+		acct, err := cfg.openAccount(ctx, a, openEnv{dryRun: o.dryRun, log: log, engine: s.engine})
 		if err != nil {
 			return cannot(err)
 		}

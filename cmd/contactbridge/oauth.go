@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"runtime"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// consentTimeout bounds how long `accounts connect` waits for the user to
+// consent in the browser.
+const consentTimeout = 10 * time.Minute
+
+// loopbackConsent runs OAuth's installed-app flow (RFC 8252): it listens
+// on 127.0.0.1 at a free port, prints the consent URL (with PKCE S256, a
+// random state, offline access) to out and asks open to show it in a
+// browser, takes the one redirect that comes back, checks its state and
+// exchanges the code for a token. Only loopback is listened on, and the
+// token is returned, never printed.
+func loopbackConsent(ctx context.Context, conf oauth2.Config, out io.Writer, open func(string) error, extra ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("oauth: listen for the redirect: %w", err)
+	}
+	defer l.Close()
+	conf.RedirectURL = "http://" + l.Addr().String() + "/"
+	verifier := oauth2.GenerateVerifier()
+	state, err := randomState()
+	if err != nil {
+		return nil, err
+	}
+	opts := append([]oauth2.AuthCodeOption{oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("prompt", "consent")}, extra...)
+	authURL := conf.AuthCodeURL(state, opts...)
+
+	type result struct {
+		code string
+		err  error
+	}
+	got := make(chan result, 1)
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var res result
+		switch {
+		case r.URL.Path != "/":
+			http.NotFound(w, r)
+			return
+		case q.Get("state") != state:
+			res.err = errors.New("oauth: the redirect's state does not match: an answer to another request, ignored")
+		case q.Get("error") != "":
+			res.err = fmt.Errorf("oauth: consent refused: %s %s", q.Get("error"), q.Get("error_description"))
+		case q.Get("code") == "":
+			res.err = errors.New("oauth: the redirect carries no code")
+		default:
+			res.code = q.Get("code")
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if res.err != nil {
+			fmt.Fprintf(w, "<!doctype html><title>ContactBridge</title><p>Sign-in failed: %s. Go back to the terminal.</p>", html.EscapeString(res.err.Error()))
+		} else {
+			fmt.Fprint(w, "<!doctype html><title>ContactBridge</title><p>Signed in. You can close this tab and go back to the terminal.</p>")
+		}
+		select {
+		case got <- res:
+		default:
+		}
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+
+	fmt.Fprintf(out, "Open this address in a browser on this machine and allow access:\n\n  %s\n\nWaiting for the answer on %s …\n", authURL, conf.RedirectURL)
+	if open != nil {
+		_ = open(authURL) // best effort: the URL is printed anyway
+	}
+	ctx, cancel := context.WithTimeout(ctx, consentTimeout)
+	defer cancel()
+	var res result
+	select {
+	case res = <-got:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("oauth: no answer from the browser: %w", ctx.Err())
+	}
+	if res.err != nil {
+		return nil, res.err
+	}
+	tok, err := conf.Exchange(ctx, res.code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, fmt.Errorf("oauth: exchange the code: %w", err)
+	}
+	if tok.RefreshToken == "" {
+		return nil, errors.New("oauth: the server granted no refresh token (offline access): remove the app's access in the account's security settings and connect again")
+	}
+	return tok, nil
+}
+
+// randomState returns an unguessable OAuth state.
+func randomState() (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// openBrowser asks the desktop to open url; it fails quietly where there
+// is none (a server): the URL is printed as well.
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait()
+	return nil
+}
