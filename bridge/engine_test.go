@@ -497,3 +497,183 @@ func TestResumerGetsItsSessionBack(t *testing.T) {
 		t.Errorf("Resume got %q, want %q", c.resumed, want)
 	}
 }
+
+// batcher is a memory connector that takes writes in batches, and records
+// each batch's op and size.
+type batcher struct {
+	*memory.Connector
+	batches []string
+}
+
+func (b *batcher) Capabilities() connectors.Capabilities {
+	c := b.Connector.Capabilities()
+	c.BatchSize = 200
+	return c
+}
+
+func (b *batcher) WriteBatch(ctx context.Context, ws []connectors.Write) []connectors.WriteResult {
+	b.batches = append(b.batches, fmt.Sprintf("%d×%d", ws[0].Op, len(ws)))
+	out := make([]connectors.WriteResult, len(ws))
+	for i, w := range ws {
+		if w.Op != ws[0].Op {
+			panic("a batch of mixed ops")
+		}
+		switch w.Op {
+		case connectors.OpCreate:
+			out[i].Item, out[i].Err = b.Create(ctx, w.Key, w.Card)
+		case connectors.OpUpdate:
+			out[i].Item, out[i].Err = b.Update(ctx, w.ID, w.ETag, w.Card)
+		case connectors.OpDelete:
+			out[i].Err = b.Delete(ctx, w.ID, w.ETag)
+		}
+	}
+	return out
+}
+
+// A BatchWriter gets the writes in batches of BatchSize, one op each, and
+// ends up like any other account.
+func TestBatchWriter(t *testing.T) {
+	w := newWorld(t)
+	a := memory.New(memory.Config{})
+	for i := range 450 {
+		a.Put("", person(t, fmt.Sprintf("B %03d", i)))
+	}
+	b := &batcher{Connector: memory.New(memory.Config{})}
+	w.sync("a", a, Options{})
+	w.sync("b", b, Options{})
+	if want := []string{"1×200", "1×200", "1×50"}; !slices.Equal(b.batches, want) {
+		t.Errorf("create batches %v, want %v", b.batches, want)
+	}
+	if got := remoteCards(t, b.Connector); len(got) != 450 {
+		t.Fatalf("b holds %d contacts", len(got))
+	}
+	// Edits and deletions on a: one batch of updates, one of deletes.
+	for i := range 10 {
+		id := idOf(t, a, fmt.Sprintf("B %03d", i))
+		if i < 5 {
+			a.Put(id, person(t, fmt.Sprintf("B %03d", i), "NOTE:edited"))
+		} else {
+			a.Remove(id)
+		}
+	}
+	b.batches = nil
+	w.sync("a", a, Options{})
+	w.sync("b", b, Options{})
+	if want := []string{"2×5", "3×5"}; !slices.Equal(b.batches, want) {
+		t.Errorf("batches %v, want %v", b.batches, want)
+	}
+	got := remoteCards(t, b.Connector)
+	if len(got) != 445 || got["B 001"].Value("NOTE") != "edited" {
+		t.Errorf("b after the edits: %d contacts, B 001 NOTE %q", len(got), got["B 001"].Value("NOTE"))
+	}
+	assertQuiet(t, w, "b", b.Connector)
+}
+
+// renamer is a memory connector whose items can get a new id, which the
+// next incremental listing reports with the old one in PreviousIDs, as
+// Google does when a contact is linked to a profile.
+type renamer struct {
+	*memory.Connector
+	toMem   map[string]string // public id → memory id
+	toPub   map[string]string // memory id → public id
+	pending []connectors.Change
+}
+
+func newRenamer() *renamer {
+	return &renamer{Connector: memory.New(memory.Config{}), toMem: map[string]string{}, toPub: map[string]string{}}
+}
+
+func (r *renamer) pub(id string) string {
+	if p, ok := r.toPub[id]; ok {
+		return p
+	}
+	return id
+}
+
+func (r *renamer) mem(id string) string {
+	if m, ok := r.toMem[id]; ok {
+		return m
+	}
+	return id
+}
+
+func (r *renamer) rename(t *testing.T, memID string) string {
+	old := r.pub(memID)
+	pub := "renamed-" + memID
+	r.toMem[pub], r.toPub[memID] = memID, pub
+	it, ok := r.Get(memID)
+	if !ok {
+		t.Fatalf("no item %s", memID)
+	}
+	it.ID = pub
+	r.pending = append(r.pending, connectors.Change{Item: it, PreviousIDs: []string{old}})
+	return pub
+}
+
+func (r *renamer) Changes(ctx context.Context, token string, fn func(connectors.Page) error) (string, error) {
+	next, err := r.Connector.Changes(ctx, token, func(p connectors.Page) error {
+		for i := range p.Changes {
+			p.Changes[i].ID = r.pub(p.Changes[i].ID)
+		}
+		return fn(p)
+	})
+	if err == nil && token != "" && len(r.pending) > 0 {
+		err = fn(connectors.Page{Changes: r.pending})
+		r.pending = nil
+	}
+	return next, err
+}
+
+func (r *renamer) Fetch(ctx context.Context, ids []string, fn func(connectors.Item) error) error {
+	mem := make([]string, len(ids))
+	for i, id := range ids {
+		mem[i] = r.mem(id)
+	}
+	return r.Connector.Fetch(ctx, mem, func(it connectors.Item) error {
+		it.ID = r.pub(it.ID)
+		return fn(it)
+	})
+}
+
+func (r *renamer) Update(ctx context.Context, id, etag string, card *mapping.Card) (connectors.Item, error) {
+	it, err := r.Connector.Update(ctx, r.mem(id), etag, card)
+	it.ID = r.pub(it.ID)
+	return it, err
+}
+
+func (r *renamer) Delete(ctx context.Context, id, etag string) error {
+	return r.Connector.Delete(ctx, r.mem(id), etag)
+}
+
+// A renamed remote item keeps its link: no deletion and re-creation, and
+// later edits go to it under its new id.
+func TestRenamedRemoteItemKeepsItsLink(t *testing.T) {
+	w := newWorld(t)
+	a, b := newRenamer(), memory.New(memory.Config{})
+	for _, n := range []string{"Ren A", "Ren B", "Ren C"} {
+		a.Put("", person(t, n))
+	}
+	w.sync("a", a, Options{})
+	w.sync("b", b, Options{})
+	memID := idOf(t, a.Connector, "Ren B")
+	newID := a.rename(t, memID)
+	rep := w.sync("a", a, Options{})
+	if rep.ToHub.Total() != 0 || rep.ToRemote.Total() != 0 {
+		t.Fatalf("the rename synced as changes: to hub %+v, to account %+v", rep.ToHub, rep.ToRemote)
+	}
+	if cards, dups := hubByFN(t, w.hub); len(cards) != 3 || len(dups) > 0 {
+		t.Fatalf("hub holds %d contacts after the rename (%v)", len(cards), dups)
+	}
+	// An edit on b reaches a's item under its new id.
+	if _, err := b.Edit(idOf(t, b, "Ren B"), func(c *mapping.Card) { c.Add(mapping.Property{Name: "NOTE", Value: "after the rename"}) }); err != nil {
+		t.Fatal(err)
+	}
+	w.sync("b", b, Options{})
+	rep = w.sync("a", a, Options{})
+	if rep.ToRemote.Updated != 1 || rep.ToRemote.Created != 0 || rep.ToRemote.Deleted != 0 {
+		t.Fatalf("the edit reached a as %+v, want one update", rep.ToRemote)
+	}
+	if it, _ := a.Get(memID); it.Card.Value("NOTE") != "after the rename" {
+		t.Errorf("a's renamed item %s: NOTE %q", newID, it.Card.Value("NOTE"))
+	}
+}

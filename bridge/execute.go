@@ -252,6 +252,9 @@ func (r *run) apply(a *action) {
 // remoteWrites does the remote writes of chunk, up to the connector's
 // concurrency at once, and reports which actions may go on.
 func (r *run) remoteWrites(ctx context.Context, chunk []*action) []bool {
+	if bw, can := r.acct.Connector.(connectors.BatchWriter); can {
+		return r.batchWrites(ctx, bw, chunk)
+	}
 	ok := make([]bool, len(chunk))
 	workers := max(r.caps.Concurrency, 1)
 	sem := make(chan struct{}, workers)
@@ -284,17 +287,79 @@ func isTransient(err error) bool {
 		errors.Is(err, context.DeadlineExceeded)
 }
 
+// batchWrites is remoteWrites for a BatchWriter: the chunk's creates,
+// updates and deletes, each in groups of at most BatchSize, one request at
+// a time (remotes that batch want a user's writes in sequence).
+func (r *run) batchWrites(ctx context.Context, bw connectors.BatchWriter, chunk []*action) []bool {
+	ok := make([]bool, len(chunk))
+	size := max(r.caps.BatchSize, 1)
+	for _, op := range []remoteOp{remoteCreate, remoteUpdate, remoteDelete} {
+		var idx []int
+		for i, a := range chunk {
+			if a.rop == remoteNone {
+				ok[i] = true
+			} else if a.rop == op {
+				idx = append(idx, i)
+			}
+		}
+		for group := range slices.Chunk(idx, size) {
+			ws := make([]connectors.Write, len(group))
+			for k, i := range group {
+				a := chunk[i]
+				switch op {
+				case remoteCreate:
+					ws[k] = connectors.Write{Op: connectors.OpCreate, Key: a.record, Card: a.remoteCard}
+				case remoteUpdate:
+					ws[k] = connectors.Write{Op: connectors.OpUpdate, ID: a.remote, ETag: a.etag, Card: a.remoteCard}
+				case remoteDelete:
+					ws[k] = connectors.Write{Op: connectors.OpDelete, ID: a.remote, ETag: a.etag}
+				}
+			}
+			res := bw.WriteBatch(ctx, ws)
+			for k, i := range group {
+				a := chunk[i]
+				var wr connectors.WriteResult
+				if k < len(res) {
+					wr = res[k]
+				} else {
+					wr.Err = connectors.Transient(errors.New("the batch returned no result for this write"))
+				}
+				if err := r.afterWrite(a, wr.Item, wr.Err); err != nil {
+					r.fail(Failure{Record: a.record, Remote: a.remote, Reason: err.Error(), Transient: isTransient(err)})
+					continue
+				}
+				ok[i] = true
+			}
+		}
+	}
+	return ok
+}
+
 func (r *run) remoteWrite(ctx context.Context, a *action) error {
 	conn := r.acct.Connector
+	var it connectors.Item
+	var err error
 	switch a.rop {
 	case remoteCreate:
-		it, err := conn.Create(ctx, a.record, a.remoteCard)
+		it, err = conn.Create(ctx, a.record, a.remoteCard)
+	case remoteUpdate:
+		it, err = conn.Update(ctx, a.remote, a.etag, a.remoteCard)
+	case remoteDelete:
+		err = conn.Delete(ctx, a.remote, a.etag)
+	}
+	return r.afterWrite(a, it, err)
+}
+
+// afterWrite takes the outcome of a's remote write: it records the item
+// written, or turns the error into the reason the run reports.
+func (r *run) afterWrite(a *action, it connectors.Item, err error) error {
+	switch a.rop {
+	case remoteCreate:
 		if err != nil {
 			return fmt.Errorf("create: %w", err)
 		}
 		r.written(a, it)
 	case remoteUpdate:
-		it, err := conn.Update(ctx, a.remote, a.etag, a.remoteCard)
 		switch {
 		case errors.Is(err, connectors.ErrPreconditionFailed):
 			return fmt.Errorf("update: changed on the remote during the sync; the next run merges it: %w", err)
@@ -305,7 +370,6 @@ func (r *run) remoteWrite(ctx context.Context, a *action) error {
 		}
 		r.written(a, it)
 	case remoteDelete:
-		err := conn.Delete(ctx, a.remote, a.etag)
 		switch {
 		case errors.Is(err, connectors.ErrNotFound):
 			// Already gone: what we wanted.

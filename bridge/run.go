@@ -97,7 +97,7 @@ func (r *run) sync(ctx context.Context) error {
 // there is nothing to plan, and the links need not even be read.
 func (r *run) quiet() bool {
 	return r.s.meta.Synced && !r.full && len(r.hubChanged) == 0 && len(r.remoteItems) == 0 &&
-		len(r.remoteGone) == 0 && len(r.unreadable) == 0
+		len(r.remoteGone) == 0 && len(r.unreadable) == 0 && len(r.s.dirty) == 0
 }
 
 // readHub reads every hub change since the account's last run.
@@ -178,6 +178,15 @@ func (r *run) readRemote(ctx context.Context) error {
 				continue
 			}
 			delete(r.remoteGone, ch.ID)
+			for _, prev := range ch.PreviousIDs {
+				if rid, ok := r.s.byRemote[prev]; ok && prev != ch.ID {
+					l := r.s.links[rid]
+					r.log.Info("remote item renamed", "op", "list", "record", rid, "remote_id", ch.ID, "previous", prev)
+					l.Remote = ch.ID
+					r.s.setLink(rid, l)
+					delete(r.remoteGone, prev)
+				}
+			}
 			if rid, ok := r.s.byRemote[ch.ID]; ok && ch.ETag != "" && r.s.links[rid].ETag == ch.ETag {
 				continue // unchanged since the last run
 			}

@@ -56,6 +56,11 @@ type Item struct {
 type Change struct {
 	Item
 	Deleted bool
+	// PreviousIDs are ids the item had before this change (Google gives a
+	// contact a new resourceName when it gets linked to a profile): the
+	// bridge moves what it knew under them to Item.ID, so that the change
+	// is not taken for a deletion and a creation.
+	PreviousIDs []string
 }
 
 // A Page is one batch of changes. A connector keeps pages small enough that
@@ -182,6 +187,45 @@ type Resumer interface {
 	Resume(ctx context.Context, session string) error
 	// Session returns the state to hand to the next run's Resume.
 	Session() string
+}
+
+// A WriteOp is the kind of one write of a batch.
+type WriteOp int
+
+// The kinds of write.
+const (
+	OpCreate WriteOp = iota + 1
+	OpUpdate
+	OpDelete
+)
+
+// A Write is one write of a batch, with the arguments Create (Key, Card),
+// Update (ID, ETag, Card) or Delete (ID, ETag) would take.
+type Write struct {
+	Op   WriteOp
+	Key  string
+	ID   string
+	ETag string
+	Card *mapping.Card
+}
+
+// A WriteResult is the outcome of one Write: what Create or Update would
+// return (Item is zero for a delete), with the same errors.
+type WriteResult struct {
+	Item Item
+	Err  error
+}
+
+// A BatchWriter is a Connector whose remote takes many writes per request
+// (Google's batchCreateContacts, Graph's $batch). The bridge hands it the
+// writes of a chunk in groups of at most Capabilities.BatchSize, one group
+// at a time, all of one Op, instead of calling Create, Update and Delete
+// one by one. WriteBatch returns one result per write, in order; the
+// semantics of each are those of the single call (keys make creates
+// idempotent, etags guard updates and deletes). An error of the whole
+// request is in every result.
+type BatchWriter interface {
+	WriteBatch(ctx context.Context, ws []Write) []WriteResult
 }
 
 // A TransientError is a failure worth retrying later (a timeout, a 5xx, a
