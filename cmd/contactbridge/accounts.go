@@ -43,6 +43,8 @@ type AccountConfig struct {
 
 	// The keys of a carddav account: see carddavSettings.
 	carddavSettings `yaml:",inline"`
+	// The keys of a google account: see googleSettings.
+	googleSettings `yaml:",inline"`
 }
 
 // An accountType is one kind of endpoint the config knows: how to check its
@@ -73,11 +75,15 @@ func accountTypes() map[string]accountType {
 	return map[string]accountType{
 		"vdir":    {check: checkVdir, open: openVdir},
 		"carddav": {check: checkCardDAV, open: openCardDAV},
+		"google":  {check: checkGoogle, open: openGoogle, signIn: googleSignIn},
 	}
 }
 
 func checkVdir(a AccountConfig) error {
 	if err := a.carddavSettings.unused(); err != nil {
+		return fmt.Errorf("type vdir: %w", err)
+	}
+	if err := a.googleSettings.unused(); err != nil {
 		return fmt.Errorf("type vdir: %w", err)
 	}
 	if a.Path == "" {

@@ -63,6 +63,9 @@ func checkCardDAV(a AccountConfig) error {
 	if a.Path != "" || a.Version != "" {
 		return errors.New("path and version belong to type vdir")
 	}
+	if err := a.googleSettings.unused(); err != nil {
+		return fmt.Errorf("type carddav: %w", err)
+	}
 	if s.URL == "" {
 		return errors.New("type carddav needs url (the server, e.g. https://cloud.example.com/remote.php/dav/)")
 	}

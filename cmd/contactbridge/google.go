@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"golang.org/x/oauth2"
+
+	"github.com/contactbridge/contactbridge/bridge"
+	"github.com/contactbridge/contactbridge/connectors"
+	"github.com/contactbridge/contactbridge/connectors/google"
+)
+
+// googleSecret is the name under which `accounts connect` keeps a google
+// account's refresh token in its encrypted state.
+const googleSecret = "google.refresh_token"
+
+// googleSettings are the config keys of a google account.
+type googleSettings struct {
+	// ClientID names the OAuth client (a "Desktop app" client of your
+	// Google Cloud project).
+	ClientID string `yaml:"client_id,omitempty"`
+	// ClientSecretFile holds its secret (mode 0600), when it has one.
+	ClientSecretFile string `yaml:"client_secret_file,omitempty"`
+	// RefreshTokenFile holds a refresh token (mode 0600), for servers and
+	// tests; without it, `contactbridge accounts connect` signs in.
+	RefreshTokenFile string `yaml:"refresh_token_file,omitempty"`
+	// APIEndpoint and TokenURL replace Google's (tests, proxies).
+	APIEndpoint string `yaml:"api_endpoint,omitempty"`
+	TokenURL    string `yaml:"token_url,omitempty"`
+}
+
+// unused reports a google key set on an account of another type.
+func (s googleSettings) unused() error {
+	if s != (googleSettings{}) {
+		return errors.New("client_id, client_secret_file, refresh_token_file, api_endpoint and token_url belong to type google")
+	}
+	return nil
+}
+
+func checkGoogle(a AccountConfig) error {
+	if err := a.carddavSettings.unused(); err != nil {
+		return fmt.Errorf("type google: %w", err)
+	}
+	if a.Path != "" || a.Version != "" || a.Create {
+		return errors.New("path, version and create belong to other types")
+	}
+	s := a.googleSettings
+	if s.ClientID == "" {
+		return errors.New("type google needs client_id (an OAuth client of type Desktop app: see docs/google.md)")
+	}
+	for key, u := range map[string]string{"api_endpoint": s.APIEndpoint, "token_url": s.TokenURL} {
+		if u == "" {
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return fmt.Errorf("%s %q: want an http:// or https:// address", key, u)
+		}
+	}
+	return nil
+}
+
+// googleClient returns the OAuth client of account a.
+func googleClient(cfg *Config, a AccountConfig) (oauth2.Config, error) {
+	s := a.googleSettings
+	conf := oauth2.Config{ClientID: s.ClientID, Scopes: []string{google.Scope},
+		Endpoint: oauth2.Endpoint{AuthURL: google.DefaultAuthURL, TokenURL: google.DefaultTokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+	if s.TokenURL != "" {
+		conf.Endpoint.TokenURL = s.TokenURL
+	}
+	if s.ClientSecretFile != "" {
+		path, err := cfg.resolve(s.ClientSecretFile)
+		if err != nil {
+			return conf, err
+		}
+		if conf.ClientSecret, err = readSecretFile(path, "client_secret_file"); err != nil {
+			return conf, err
+		}
+	}
+	return conf, nil
+}
+
+func googleSignIn(cfg *Config, a AccountConfig) (signIn, error) {
+	conf, err := googleClient(cfg, a)
+	return signIn{conf: conf, secret: googleSecret}, err
+}
+
+func openGoogle(ctx context.Context, cfg *Config, a AccountConfig, env openEnv) (connectors.Connector, error) {
+	conf, err := googleClient(cfg, a)
+	if err != nil {
+		return nil, err
+	}
+	var refresh string
+	switch {
+	case a.RefreshTokenFile != "":
+		path, err := cfg.resolve(a.RefreshTokenFile)
+		if err != nil {
+			return nil, err
+		}
+		if refresh, err = readSecretFile(path, "refresh_token_file"); err != nil {
+			return nil, err
+		}
+	case env.engine != nil:
+		refresh, err = env.engine.Secret(ctx, a.Name, googleSecret)
+		if errors.Is(err, bridge.ErrNoSecret) {
+			return nil, fmt.Errorf("not signed in: run `contactbridge accounts connect %s`", a.Name)
+		}
+		if err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("not signed in: run `contactbridge accounts connect %s`", a.Name)
+	}
+	return google.New(ctx, google.Config{ClientID: conf.ClientID, ClientSecret: conf.ClientSecret, RefreshToken: refresh,
+		Endpoint: a.APIEndpoint, TokenURL: conf.Endpoint.TokenURL, Account: a.Name, Logger: env.log})
+}
