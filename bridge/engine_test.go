@@ -677,3 +677,43 @@ func TestRenamedRemoteItemKeepsItsLink(t *testing.T) {
 		t.Errorf("a's renamed item %s: NOTE %q", newID, it.Card.Value("NOTE"))
 	}
 }
+
+// lagging is a memory connector whose full listings leave out some items
+// that exist, as a remote whose listings lag behind its writes does.
+type lagging struct {
+	*memory.Connector
+	hidden map[string]bool
+}
+
+func (l *lagging) Changes(ctx context.Context, token string, fn func(connectors.Page) error) (string, error) {
+	return l.Connector.Changes(ctx, token, func(p connectors.Page) error {
+		if p.Full {
+			p.Changes = slices.DeleteFunc(p.Changes, func(ch connectors.Change) bool { return l.hidden[ch.ID] })
+		}
+		return fn(p)
+	})
+}
+
+// A full listing that does not name a known item does not delete it when
+// the item is still there; one that is really gone is deleted.
+func TestFullListingConfirmsDeletions(t *testing.T) {
+	w := newWorld(t)
+	a := &lagging{Connector: memory.New(memory.Config{}), hidden: map[string]bool{}}
+	for _, n := range []string{"Lag A", "Lag B", "Lag C"} {
+		a.Put("", person(t, n))
+	}
+	w.sync("a", a, Options{})
+	a.hidden[idOf(t, a.Connector, "Lag B")] = true
+	if err := a.Remove(idOf(t, a.Connector, "Lag C")); err != nil {
+		t.Fatal(err)
+	}
+	a.ExpireTokens()
+	rep := w.sync("a", a, Options{})
+	if !rep.FullListing || rep.ToHub.Deleted != 1 {
+		t.Errorf("full listing: %+v, want exactly Lag C deleted", rep.ToHub)
+	}
+	cards, _ := hubByFN(t, w.hub)
+	if cards["Lag B"] == nil || cards["Lag C"] != nil || cards["Lag A"] == nil {
+		t.Errorf("hub after the full listing: %v", names(cards))
+	}
+}

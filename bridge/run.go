@@ -223,9 +223,12 @@ func (r *run) readRemote(ctx context.Context) error {
 		if err := r.s.loadLinks(ctx); err != nil {
 			return err
 		}
+		// A known item the listing did not name is gone only if reading
+		// it says so: a remote whose listings lag behind its writes
+		// (Google's take minutes) must not make a fresh item look deleted.
 		for remote := range r.s.byRemote {
-			if !seen[remote] {
-				r.remoteGone[remote] = true
+			if !seen[remote] && !slices.Contains(toFetch, remote) {
+				toFetch = append(toFetch, remote)
 			}
 		}
 	}
