@@ -148,3 +148,22 @@ func TestExampleConfigsLoad(t *testing.T) {
 		}
 	}
 }
+
+// Paths may name environment variables, as systemd's credentials need;
+// an unset one is an error that names it.
+func TestResolveEnvironment(t *testing.T) {
+	cfg := &Config{path: "/etc/contactbridge/config.yaml"}
+	t.Setenv("CB_TEST_CREDS", "/run/credentials/x.service")
+	if got, err := cfg.resolve("$CB_TEST_CREDS/google.secret"); err != nil || got != "/run/credentials/x.service/google.secret" {
+		t.Errorf("resolve = %q, %v", got, err)
+	}
+	if got, err := cfg.resolve("${CB_TEST_CREDS}/a"); err != nil || got != "/run/credentials/x.service/a" {
+		t.Errorf("resolve braces = %q, %v", got, err)
+	}
+	if _, err := cfg.resolve("$CB_TEST_UNSET_VAR/a"); err == nil || !strings.Contains(err.Error(), "CB_TEST_UNSET_VAR") {
+		t.Errorf("unset variable: %v", err)
+	}
+	if got, err := cfg.resolve("plain/path"); err != nil || got != "/etc/contactbridge/plain/path" {
+		t.Errorf("relative = %q, %v", got, err)
+	}
+}

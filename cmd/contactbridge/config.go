@@ -260,8 +260,23 @@ func (c *Config) save() error {
 }
 
 // resolve turns a path from the config into an absolute one: "~/" is the
-// home folder, and relative paths are relative to the config file's folder.
+// home folder, $VAR or ${VAR} an environment variable (systemd's
+// $CREDENTIALS_DIRECTORY, say; an unset one is an error), and relative
+// paths are relative to the config file's folder.
 func (c *Config) resolve(p string) (string, error) {
+	if strings.Contains(p, "$") {
+		var missing []string
+		p = os.Expand(p, func(v string) string {
+			val, ok := os.LookupEnv(v)
+			if !ok {
+				missing = append(missing, v)
+			}
+			return val
+		})
+		if len(missing) > 0 {
+			return "", fmt.Errorf("config: path names $%s, which is not set", strings.Join(missing, ", $"))
+		}
+	}
 	if p == "~" || strings.HasPrefix(p, "~/") {
 		home, err := os.UserHomeDir()
 		if err != nil {
