@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/contactbridge/contactbridge/connectors/google/googletest"
+	"github.com/contactbridge/contactbridge/mapping"
 )
 
 // A google account end to end through the CLI: `accounts connect` signs
@@ -121,4 +124,83 @@ func keysOf[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// The whole corpus from a folder to a Google account and back: nothing
+// lost or duplicated, and the accounts settle — also after every contact
+// was edited on Google's side, which hands the bridge Google's version of
+// each (with what Google does not keep left out).
+func TestGoogleCorpusEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the whole corpus: not in -short")
+	}
+	srv := googletest.New(googletest.Options{})
+	t.Cleanup(srv.Close)
+	user := srv.AddUser("corpus-refresh")
+	w := newWorld(t, "files")
+	if err := os.WriteFile(w.dir+"/gmail.token", []byte("corpus-refresh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(w.cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "  - name: gmail\n    type: google\n    client_id: c\n    refresh_token_file: gmail.token\n    api_endpoint: %s\n    token_url: %s\n", srv.URL(), srv.TokenURL())
+	f.Close()
+	files, _ := filepath.Glob("../../testdata/vcards/*.vcf")
+	n := 0
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards, _ := mapping.ParseAll(filepath.Base(name), data)
+		for i, c := range cards {
+			b, err := c.Marshal(mapping.Version40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.write("files", fmt.Sprintf("%s-%d.vcf", strings.TrimSuffix(filepath.Base(name), ".vcf"), i), string(b))
+			n++
+		}
+	}
+	syncQuiet := func(when string) {
+		t.Helper()
+		out, errOut, code := w.cli("sync", "--json")
+		if code != exitOK {
+			t.Fatalf("%s: sync exit %d\n%s\n%s", when, code, out, errOut)
+		}
+	}
+	syncQuiet("first sync")
+	if got := len(user.People()); got != n {
+		t.Errorf("Google holds %d contacts, want %d", got, n)
+	}
+	// Every contact edited on Google.
+	for _, p := range user.People() {
+		p.Biographies = []googletest.Biography{{Value: "edited on Google"}}
+		user.Put(p)
+	}
+	syncQuiet("after the edits on Google")
+	syncQuiet("settling")
+	out, _, _ := w.cli("sync", "--json")
+	var reps []syncResult
+	if err := json.Unmarshal([]byte(out), &reps); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		if r.ToHub.Total()+r.ToRemote.Total() != 0 {
+			t.Errorf("%s does not settle: to hub %+v, to account %+v", r.Account, r.ToHub, r.ToRemote)
+		}
+	}
+	entries, _ := os.ReadDir(w.folders["files"])
+	edited := 0
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(w.folders["files"], e.Name()))
+		if strings.Contains(string(b), "edited on Google") {
+			edited++
+		}
+	}
+	if len(entries) != n || edited != n || len(user.People()) != n {
+		t.Errorf("after the edits: %d files (%d edited), %d on Google; want %d", len(entries), edited, len(user.People()), n)
+	}
 }
