@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/contactbridge/contactbridge/connectors/google/googletest"
@@ -202,5 +207,124 @@ func TestGoogleCorpusEndToEnd(t *testing.T) {
 	}
 	if len(entries) != n || edited != n || len(user.People()) != n {
 		t.Errorf("after the edits: %d files (%d edited), %d on Google; want %d", len(entries), edited, len(user.People()), n)
+	}
+}
+
+// The real binary syncs a folder of 600 contacts to an empty Google
+// account and is killed with SIGKILL while Google handles one of its batch
+// creates — the write happens, its answer is lost — at each batch in turn;
+// a run to the end then leaves Google with exactly the 600 contacts (the
+// record key in clientData lets the next run recognise the creates whose
+// answers were lost), the folder with its 600, and a further run writes
+// nothing.
+func TestGoogleSyncKilledAndRestarted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	const contacts = 600
+	var (
+		mu     sync.Mutex
+		victim int // pid of the run to kill; 0: none
+		killAt int // kill at this batch create of the run (1-based)
+		seen   int
+	)
+	srv := googletest.New(googletest.Options{OnRequest: func(endpoint string) {
+		if endpoint != "batchCreateContacts" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen++
+		if victim != 0 && seen == killAt {
+			syscall.Kill(victim, syscall.SIGKILL)
+		}
+	}})
+	t.Cleanup(srv.Close)
+	user := srv.AddUser("crash-refresh")
+	bin := buildBinary(t)
+	w := newWorld(t, "files")
+	if err := os.WriteFile(w.dir+"/gmail.token", []byte("crash-refresh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(w.cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "  - name: gmail\n    type: google\n    client_id: c\n    refresh_token_file: gmail.token\n    api_endpoint: %s\n    token_url: %s\n", srv.URL(), srv.TokenURL())
+	f.Close()
+	for i := range contacts {
+		w.write("files", fmt.Sprintf("p%04d.vcf", i), vcard(fmt.Sprintf("Crash Person %04d", i), fmt.Sprintf("EMAIL:p%04d@example.org", i)))
+	}
+	// Killed at the 2nd batch of the first run, the 1st of the second, the
+	// 1st of the third: each time some creates are done and unrecorded.
+	killed := 0
+	for i, at := range []int{2, 1, 1} {
+		cmd := exec.Command(bin, "sync", "--config", w.cfg)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// The run reads its config and syncs the folder before its first
+		// Google write: far later than this.
+		mu.Lock()
+		victim, killAt, seen = cmd.Process.Pid, at, 0
+		mu.Unlock()
+		err := cmd.Wait()
+		mu.Lock()
+		victim = 0
+		mu.Unlock()
+		srv.Quiesce() // the batch the run died in is applied
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			// Whether a killed batch is applied depends on how far Google
+			// got with it: when all were, there is nothing left to create.
+			t.Logf("run %d: no batch create %d to kill in; Google holds %d", i, at, len(user.People()))
+		case errors.As(err, &ee) && !ee.Exited():
+			killed++
+			t.Logf("run %d: killed in batch create %d; Google holds %d", i, at, len(user.People()))
+		default:
+			t.Fatalf("run %d: %v\n%s", i, err, out.String())
+		}
+	}
+	if killed < 2 {
+		t.Errorf("only %d runs were killed in a batch create", killed)
+	}
+	for range 2 {
+		if out, err := exec.Command(bin, "sync", "--config", w.cfg).CombinedOutput(); err != nil {
+			t.Fatalf("sync to the end: %v\n%s", err, out)
+		}
+	}
+	names := map[string]int{}
+	for _, p := range user.People() {
+		for _, n := range p.Names {
+			names[n.GivenName+" "+n.FamilyName+n.UnstructuredName]++
+		}
+	}
+	twice := 0
+	for _, c := range names {
+		if c > 1 {
+			twice++
+		}
+	}
+	if len(user.People()) != contacts || twice > 0 {
+		t.Errorf("Google holds %d contacts (%d names twice), want %d", len(user.People()), twice, contacts)
+	}
+	if got := len(w.cards("files")); got != contacts {
+		t.Errorf("the folder holds %d contacts", got)
+	}
+	out, err := exec.Command(bin, "sync", "--json", "--config", w.cfg).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reps []syncResult
+	if err := json.Unmarshal(out, &reps); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		if r.ToHub.Total()+r.ToRemote.Total() != 0 {
+			t.Errorf("%s does not settle: %+v %+v", r.Account, r.ToHub, r.ToRemote)
+		}
 	}
 }

@@ -93,6 +93,11 @@ type Options struct {
 	// WriteLatency is real time each write takes, so that overlapping
 	// writes can be provoked in tests.
 	WriteLatency time.Duration
+	// OnRequest, when set, is called with the endpoint name (as Requests
+	// counts it) of every request as its handling starts, before it is
+	// applied: a crash test kills its client there, so that the write
+	// happens and its answer is lost.
+	OnRequest func(endpoint string)
 
 	// ClientID and ClientSecret, when set, are the only OAuth client
 	// credentials the token endpoint accepts. Otherwise any non-empty
@@ -153,6 +158,10 @@ type Server struct {
 	nextUser int
 	// photoStore holds uploaded photos by the key in their URL.
 	photoStore map[string]photoBlob
+	// inflight counts the requests being handled; idle (on mu) is
+	// signalled when it drops to zero (Quiesce).
+	inflight int
+	idle     *sync.Cond
 }
 
 // New starts a Server on a random 127.0.0.1 port. Call Close when done.
@@ -174,6 +183,7 @@ func New(opts Options) *Server {
 
 		photoStore: map[string]photoBlob{},
 	}
+	s.idle = sync.NewCond(&s.mu)
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -256,11 +266,35 @@ func (s *Server) Requests() map[string]int {
 
 func (s *Server) count(endpoint string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.requests[endpoint]++
+	s.mu.Unlock()
+	if s.opts.OnRequest != nil {
+		s.opts.OnRequest(endpoint)
+	}
+}
+
+// Quiesce waits until no request is being handled: every write the fake
+// has started is applied (after a client that sent it was killed, say).
+func (s *Server) Quiesce() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.inflight > 0 {
+		s.idle.Wait()
+	}
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.inflight++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inflight--
+		if s.inflight == 0 {
+			s.idle.Broadcast()
+		}
+		s.mu.Unlock()
+	}()
 	switch p := r.URL.Path; {
 	case p == "/token":
 		s.count("token")
