@@ -3,13 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -71,23 +68,5 @@ func secretFile(dir, name, secret string) (string, error) {
 // run runs `contactbridge --config config args…` and returns the cost of
 // the child process.
 func (r *cliRig) run(ctx context.Context, args ...string) (Cost, error) {
-	argv := append([]string{"--config", r.config}, args...)
-	cmd := exec.CommandContext(ctx, r.bin, argv...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	if cmd.ProcessState == nil {
-		return Cost{}, fmt.Errorf("contactbridge %s: %w", strings.Join(args, " "), err)
-	}
-	c := childCost(cmd.ProcessState, wall)
-	if err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return c, fmt.Errorf("contactbridge %s: %w: %s", strings.Join(args, " "), err, lastLines(out.String(), 10))
-		}
-		return c, fmt.Errorf("contactbridge %s: %w", strings.Join(args, " "), err)
-	}
-	return c, nil
+	return runChild(ctx, "contactbridge", r.bin, []string{"--config", r.config}, args)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,24 +95,31 @@ conflict_resolution = "a wins"
 // process. Only warnings and errors are logged, so that printing one line
 // per item does not count against vdirsyncer.
 func (v *vdirsyncerRig) run(ctx context.Context, args ...string) (Cost, error) {
-	argv := append([]string{"-c", v.config, "-v", "WARNING"}, args...)
-	cmd := exec.CommandContext(ctx, v.bin, argv...)
+	return runChild(ctx, "vdirsyncer", v.bin, []string{"-c", v.config, "-v", "WARNING"}, args)
+}
+
+// runChild runs bin with the arguments fixed and then args, its input
+// empty (a tool must never wait for an answer), and returns the cost of
+// the child process. A failure is named by name and args and carries the
+// last lines the child printed.
+func runChild(ctx context.Context, name, bin string, fixed, args []string) (Cost, error) {
+	cmd := exec.CommandContext(ctx, bin, append(slices.Clone(fixed), args...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Stdin = nil // vdirsyncer must never wait for an answer
 	start := time.Now()
 	err := cmd.Run()
 	wall := time.Since(start)
+	what := strings.TrimSpace(name + " " + strings.Join(args, " "))
 	if cmd.ProcessState == nil {
-		return Cost{}, fmt.Errorf("vdirsyncer %s: %w", strings.Join(args, " "), err)
+		return Cost{}, fmt.Errorf("%s: %w", what, err)
 	}
 	c := childCost(cmd.ProcessState, wall)
-	if err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return c, fmt.Errorf("vdirsyncer %s: %w: %s", strings.Join(args, " "), err, lastLines(out.String(), 10))
-		}
-		return c, fmt.Errorf("vdirsyncer %s: %w", strings.Join(args, " "), err)
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return c, fmt.Errorf("%s: %w: %s", what, err, lastLines(out.String(), 10))
+	case err != nil:
+		return c, fmt.Errorf("%s: %w", what, err)
 	}
 	return c, nil
 }
