@@ -226,8 +226,9 @@ func (r *run) readRemote(ctx context.Context) error {
 		// A known item the listing did not name is gone only if reading
 		// it says so: a remote whose listings lag behind its writes
 		// (Google's take minutes) must not make a fresh item look deleted.
+		// (toFetch holds only listed items: no id goes in twice.)
 		for remote := range r.s.byRemote {
-			if !seen[remote] && !slices.Contains(toFetch, remote) {
+			if !seen[remote] {
 				toFetch = append(toFetch, remote)
 			}
 		}
