@@ -259,14 +259,10 @@ func errKind(err error) string {
 
 // countConflicts refreshes the conflicts waiting per account.
 func (s *service) countConflicts(ctx context.Context) {
-	cs, err := s.sess.engine.Conflicts(ctx)
+	n, err := conflictsByAccount(ctx, s.sess.engine)
 	if err != nil {
 		s.log.Warn("read the conflict log", "err", err)
 		return
-	}
-	n := map[string]int{}
-	for _, c := range cs {
-		n[c.Account]++
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -331,4 +327,17 @@ func (h levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
 // WithGroup implements slog.Handler.
 func (h levelHandler) WithGroup(name string) slog.Handler {
 	return levelHandler{Handler: h.Handler.WithGroup(name), min: h.min}
+}
+
+// conflictsByAccount counts the entries of the conflict log per account.
+func conflictsByAccount(ctx context.Context, e *bridge.Engine) (map[string]int, error) {
+	cs, err := e.Conflicts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := map[string]int{}
+	for _, c := range cs {
+		n[c.Account]++
+	}
+	return n, nil
 }

@@ -100,13 +100,9 @@ func serviceSnapshot(ctx context.Context, cfg *Config) (web.Snapshot, bool, erro
 		return snap, false, err
 	}
 	defer s.Close()
-	cs, err := s.engine.Conflicts(ctx)
+	n, err := conflictsByAccount(ctx, s.engine)
 	if err != nil {
 		return snap, false, err
-	}
-	n := map[string]int{}
-	for _, c := range cs {
-		n[c.Account]++
 	}
 	runs, err := newRunLog(cfg)
 	if err != nil {
