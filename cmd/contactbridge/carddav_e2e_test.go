@@ -201,26 +201,7 @@ func TestCardDAVEndToEnd(t *testing.T) {
 		t.Skip("end to end against real servers: not in -short")
 	}
 	w := newDavWorld(t)
-	files, err := filepath.Glob("../../testdata/vcards/*.vcf")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus: %v", err)
-	}
-	n := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cards, _ := mapping.ParseAll(filepath.Base(f), data) // malformed cards are the parser's tests
-		for i, c := range cards {
-			b, err := c.Marshal(mapping.Version40)
-			if err != nil {
-				t.Fatalf("%s card %d: %v", f, i, err)
-			}
-			w.write("files", fmt.Sprintf("%s-%d.vcf", strings.TrimSuffix(filepath.Base(f), ".vcf"), i), string(b))
-			n++
-		}
-	}
+	n := w.writeCorpus("files")
 	w.write("files", "edit-me.vcf", vcard("Edit Me", "NOTE:original"))
 	w.write("files", "delete-in-radicale.vcf", vcard("Delete In Radicale"))
 	w.write("files", "delete-in-files.vcf", vcard("Delete In Files"))

@@ -18,7 +18,6 @@ import (
 	"testing"
 
 	"github.com/contactbridge/contactbridge/connectors/google/googletest"
-	"github.com/contactbridge/contactbridge/mapping"
 )
 
 // A google account end to end through the CLI: `accounts connect` signs
@@ -31,13 +30,7 @@ func TestGoogleEndToEnd(t *testing.T) {
 	const refresh = "1//refresh-of-alice"
 	user := srv.AddUser(refresh)
 	w := newWorld(t, "files")
-	cfg := fmt.Sprintf("  - name: gmail\n    type: google\n    client_id: client-1\n    api_endpoint: %s\n    token_url: %s\n", srv.URL(), srv.TokenURL())
-	f, err := os.OpenFile(w.cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(cfg)
-	f.Close()
+	addGmail(w, srv, "client-1", "")
 
 	// Not signed in yet: sync says what to do.
 	if _, errOut, code := w.cli("sync", "--account", "gmail"); code != exitCannot || !strings.Contains(errOut, "accounts connect gmail") {
@@ -143,32 +136,8 @@ func TestGoogleCorpusEndToEnd(t *testing.T) {
 	t.Cleanup(srv.Close)
 	user := srv.AddUser("corpus-refresh")
 	w := newWorld(t, "files")
-	if err := os.WriteFile(w.dir+"/gmail.token", []byte("corpus-refresh\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(w.cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "  - name: gmail\n    type: google\n    client_id: c\n    refresh_token_file: gmail.token\n    api_endpoint: %s\n    token_url: %s\n", srv.URL(), srv.TokenURL())
-	f.Close()
-	files, _ := filepath.Glob("../../testdata/vcards/*.vcf")
-	n := 0
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cards, _ := mapping.ParseAll(filepath.Base(name), data)
-		for i, c := range cards {
-			b, err := c.Marshal(mapping.Version40)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.write("files", fmt.Sprintf("%s-%d.vcf", strings.TrimSuffix(filepath.Base(name), ".vcf"), i), string(b))
-			n++
-		}
-	}
+	addGmail(w, srv, "c", "corpus-refresh")
+	n := w.writeCorpus("files")
 	syncQuiet := func(when string) {
 		t.Helper()
 		out, errOut, code := w.cli("sync", "--json")
@@ -243,15 +212,7 @@ func TestGoogleSyncKilledAndRestarted(t *testing.T) {
 	user := srv.AddUser("crash-refresh")
 	bin := buildBinary(t)
 	w := newWorld(t, "files")
-	if err := os.WriteFile(w.dir+"/gmail.token", []byte("crash-refresh\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(w.cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "  - name: gmail\n    type: google\n    client_id: c\n    refresh_token_file: gmail.token\n    api_endpoint: %s\n    token_url: %s\n", srv.URL(), srv.TokenURL())
-	f.Close()
+	addGmail(w, srv, "c", "crash-refresh")
 	for i := range contacts {
 		w.write("files", fmt.Sprintf("p%04d.vcf", i), vcard(fmt.Sprintf("Crash Person %04d", i), fmt.Sprintf("EMAIL:p%04d@example.org", i)))
 	}
@@ -326,5 +287,27 @@ func TestGoogleSyncKilledAndRestarted(t *testing.T) {
 		if r.ToHub.Total()+r.ToRemote.Total() != 0 {
 			t.Errorf("%s does not settle: %+v %+v", r.Account, r.ToHub, r.ToRemote)
 		}
+	}
+}
+
+// addGmail adds account gmail, on the fake srv, to w's config: with a
+// refresh_token_file holding refresh when it is not empty, else signed in
+// by `accounts connect`.
+func addGmail(w *world, srv *googletest.Server, clientID, refresh string) {
+	w.t.Helper()
+	entry := fmt.Sprintf("  - name: gmail\n    type: google\n    client_id: %s\n    api_endpoint: %s\n    token_url: %s\n", clientID, srv.URL(), srv.TokenURL())
+	if refresh != "" {
+		if err := os.WriteFile(filepath.Join(w.dir, "gmail.token"), []byte(refresh+"\n"), 0o600); err != nil {
+			w.t.Fatal(err)
+		}
+		entry += "    refresh_token_file: gmail.token\n"
+	}
+	f, err := os.OpenFile(w.cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(entry); err != nil {
+		w.t.Fatal(err)
 	}
 }

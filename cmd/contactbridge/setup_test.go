@@ -173,3 +173,31 @@ func vcard(fn string, extra ...string) string {
 	lines = append(lines, "END:VCARD", "")
 	return strings.Join(lines, "\r\n")
 }
+
+// writeCorpus writes every card of the vCard corpus into account's folder,
+// one file each as vCard 4.0, and returns how many it wrote. Cards that do
+// not parse are left out: they are the parser's tests.
+func (w *world) writeCorpus(account string) int {
+	w.t.Helper()
+	files, err := filepath.Glob("../../testdata/vcards/*.vcf")
+	if err != nil || len(files) == 0 {
+		w.t.Fatalf("no corpus: %v", err)
+	}
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		cards, _ := mapping.ParseAll(filepath.Base(f), data)
+		for i, c := range cards {
+			b, err := c.Marshal(mapping.Version40)
+			if err != nil {
+				w.t.Fatalf("%s card %d: %v", f, i, err)
+			}
+			w.write(account, fmt.Sprintf("%s-%d.vcf", strings.TrimSuffix(filepath.Base(f), ".vcf"), i), string(b))
+			n++
+		}
+	}
+	return n
+}
