@@ -256,12 +256,9 @@ func (s *Server) batchGetGroups(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	names := q["resourceNames"]
-	switch {
-	case len(names) == 0:
-		return badRequest("resource_names", "resource_names is required: give at least one resource name.")
-	case len(names) > maxBatchGet:
-		return badRequest("resource_names", fmt.Sprintf("Too many resource names: %d. At most %d are allowed.", len(names), maxBatchGet))
+	names, err := resourceNamesParam(q)
+	if err != nil {
+		return err
 	}
 	resp, err := withLock(s, func() (batchGetContactGroupsResponse, *apiError) {
 		var resp batchGetContactGroupsResponse

@@ -3,6 +3,7 @@ package googletest
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -95,12 +96,9 @@ func (s *Server) getBatchGet(w http.ResponseWriter, r *http.Request, c *call) *a
 	if _, err := sourcesParam(q["sources"], "sources"); err != nil {
 		return err
 	}
-	names := q["resourceNames"]
-	switch {
-	case len(names) == 0:
-		return badRequest("resource_names", "resource_names is required: give at least one resource name.")
-	case len(names) > maxBatchGet:
-		return badRequest("resource_names", fmt.Sprintf("Too many resource names: %d. At most %d are allowed.", len(names), maxBatchGet))
+	names, err := resourceNamesParam(q)
+	if err != nil {
+		return err
 	}
 	resp, err := withLock(s, func() (getPeopleResponse, *apiError) {
 		var resp getPeopleResponse
@@ -558,3 +556,16 @@ func (s *Server) batchDeleteContacts(w http.ResponseWriter, r *http.Request, c *
 }
 
 func reflectPerson(p *Person) reflect.Value { return reflect.ValueOf(p).Elem() }
+
+// resourceNamesParam reads the resourceNames of a batchGet: at least one,
+// at most maxBatchGet.
+func resourceNamesParam(q url.Values) ([]string, *apiError) {
+	names := q["resourceNames"]
+	switch {
+	case len(names) == 0:
+		return nil, badRequest("resource_names", "resource_names is required: give at least one resource name.")
+	case len(names) > maxBatchGet:
+		return nil, badRequest("resource_names", fmt.Sprintf("Too many resource names: %d. At most %d are allowed.", len(names), maxBatchGet))
+	}
+	return names, nil
+}
