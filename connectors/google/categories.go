@@ -29,16 +29,11 @@ func categoriesOf(c *mapping.Card) []string {
 	return out
 }
 
-// keepUnmapped records in p the categories of c that groupIDs cannot
-// carry, replacing what p held of them.
-func keepUnmapped(p *Person, c *mapping.Card, groupIDs map[string]string) {
+// keepUnmapped records in p the categories no contact group carries
+// (what fromCard still reports missing once the groups were made),
+// replacing what p held of them.
+func keepUnmapped(p *Person, rest []string) {
 	p.ClientData = slices.DeleteFunc(p.ClientData, func(d ClientData) bool { return d.Key == clientKeyCategories })
-	var rest []string
-	for _, name := range categoriesOf(c) {
-		if !isMyContactsName(name) && lookupGroup(groupIDs, name) == "" {
-			rest = append(rest, name)
-		}
-	}
 	if len(rest) == 0 {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -188,9 +189,7 @@ func (c *client) do(ctx context.Context, name, method, path string, query url.Va
 
 // once sends one attempt and reads the answer in full.
 func (c *client) once(ctx context.Context, name, method, u string, payload []byte) (int, http.Header, []byte, error) {
-	c.mu.Lock()
-	c.requests[name]++
-	c.mu.Unlock()
+	c.count(name)
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
@@ -235,15 +234,18 @@ func redactErr(err error) error {
 	return err
 }
 
+// count counts one request to endpoint name.
+func (c *client) count(name string) {
+	c.mu.Lock()
+	c.requests[name]++
+	c.mu.Unlock()
+}
+
 // counts returns the requests sent so far by endpoint name.
 func (c *client) counts() map[string]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]int64, len(c.requests))
-	for k, v := range c.requests {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(c.requests)
 }
 
 // httpClient returns the authorised client.

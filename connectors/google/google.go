@@ -349,9 +349,7 @@ func (c *Connector) photo(ctx context.Context, u string) ([]byte, string, error)
 	if err != nil {
 		return nil, "", err
 	}
-	c.c.mu.Lock()
-	c.c.requests["photo"]++
-	c.c.mu.Unlock()
+	c.c.count("photo")
 	res, err := c.c.httpClient().Do(req)
 	if err != nil {
 		return nil, "", redactErr(err)
@@ -543,9 +541,9 @@ func (c *Connector) person(ctx context.Context, card *mapping.Card) (*Person, er
 		if err := c.createGroups(ctx, missing); err != nil {
 			return nil, err
 		}
-		p, _ = fromCard(card, c.groupIDs())
+		p, missing = fromCard(card, c.groupIDs())
 	}
-	keepUnmapped(p, card, c.groupIDs())
+	keepUnmapped(p, missing)
 	return p, nil
 }
 
