@@ -128,14 +128,19 @@ type Failure struct {
 
 // Report says what one run of one account did (or, in a dry run, would do).
 type Report struct {
-	Account   string        `json:"account"`
-	Run       string        `json:"run"`
-	DryRun    bool          `json:"dry_run,omitempty"`
-	ToRemote  Counts        `json:"to_remote"`
-	ToHub     Counts        `json:"to_hub"`
-	Conflicts int           `json:"conflicts"`
-	Failed    []Failure     `json:"failed,omitempty"`
-	Duration  time.Duration `json:"duration_ns"`
+	Account   string    `json:"account"`
+	Run       string    `json:"run"`
+	DryRun    bool      `json:"dry_run,omitempty"`
+	ToRemote  Counts    `json:"to_remote"`
+	ToHub     Counts    `json:"to_hub"`
+	Conflicts int       `json:"conflicts"`
+	Failed    []Failure `json:"failed,omitempty"`
+	// Waiting counts the contacts not created on the account yet because
+	// an interrupted run may have created them and the account may not
+	// list them yet (connectors.Capabilities.ListingDelay); a later run
+	// creates or links them.
+	Waiting  int           `json:"waiting,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
 	// FullListing is true when the remote was listed in full (first run,
 	// or an expired token).
 	FullListing bool `json:"full_listing,omitempty"`

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/contactbridge/contactbridge/connectors"
 	"github.com/contactbridge/contactbridge/mapping"
@@ -28,7 +30,7 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 	}
 	done := 0
 	for chunk := range slices.Chunk(plan, chunkSize) {
-		if err := r.s.writeJournal(ctx, r.journalOf(chunk)); err != nil {
+		if err := r.s.writeJournal(ctx, r.journalOf(chunk), r.createsOf(chunk)); err != nil {
 			return err
 		}
 		ok := r.remoteWrites(ctx, chunk)
@@ -120,8 +122,9 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 	}
 	m := r.s.meta
 	m.Synced = true
-	if !keepToken {
-		m.Token = r.nextToken
+	m.Pending = r.stillPending()
+	if !keepToken && m.Token != r.nextToken {
+		m.Token, m.TokenAt = r.nextToken, r.e.now().Unix()
 	}
 	if res, ok := r.acct.Connector.(connectors.Resumer); ok {
 		m.Session = res.Session()
@@ -133,13 +136,69 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 	if r.minFailed > 0 {
 		m.HubSince = min(m.HubSince, r.minFailed-10)
 	}
-	if m == r.s.meta && len(plan) == 0 {
+	if len(plan) == 0 && (m.equal(r.s.meta) || r.listed == 0 && r.onlyTokenRenewed(m)) {
 		return nil // converged: not a single write
 	}
 	if err := r.s.commit(ctx, &m); err != nil {
 		return err
 	}
-	return r.s.writeJournal(ctx, nil)
+	return r.s.writeJournal(ctx, nil, nil)
+}
+
+// tokenKeep is how long a run that found nothing changed keeps the stored
+// change token rather than storing the remote's new one. Both cover the
+// same changes; some remotes (Google) hand out a new token on every
+// listing, and storing each would make every quiet run write its state.
+// Renewing it daily keeps it far from expiring (Google: 7 days).
+const tokenKeep = 24 * time.Hour
+
+// onlyTokenRenewed reports whether m differs from the stored meta only by a
+// token younger than tokenKeep would replace.
+func (r *run) onlyTokenRenewed(m meta) bool {
+	old := r.s.meta
+	if r.e.now().Sub(time.Unix(old.TokenAt, 0)) >= tokenKeep {
+		return false
+	}
+	m.Token, m.TokenAt = old.Token, old.TokenAt
+	return m.equal(old)
+}
+
+// createsOf is the journal's list of the remote creates of a chunk.
+func (r *run) createsOf(chunk []*action) map[string]int64 {
+	var out map[string]int64
+	for _, a := range chunk {
+		if a.rop != remoteCreate {
+			continue
+		}
+		if out == nil {
+			out = map[string]int64{}
+		}
+		out[a.record] = r.e.now().Unix()
+	}
+	return out
+}
+
+// stillPending is meta.Pending at the end of a run: the creates of an
+// interrupted run that are neither linked nor past the account's listing
+// delay. One past it was sent again by this run if it was still wanted.
+func (r *run) stillPending() map[string]int64 {
+	var out map[string]int64
+	for id, sent := range r.s.meta.Pending {
+		if _, linked := r.s.links[id]; linked || !r.waiting(sent) {
+			continue
+		}
+		if out == nil {
+			out = map[string]int64{}
+		}
+		out[id] = sent
+	}
+	return out
+}
+
+// waiting reports whether a create sent at sent (Unix time) may still be
+// missing from the account's listings although it happened.
+func (r *run) waiting(sent int64) bool {
+	return r.e.now().Before(time.Unix(sent, 0).Add(r.caps.ListingDelay))
 }
 
 // journalOf is the journal of a chunk: the link each hub write leaves.
@@ -165,13 +224,24 @@ func (r *run) journalOf(chunk []*action) map[string]journalEntry {
 }
 
 // recover installs the journalled links of a run that was killed after its
-// hub writes, where the hub shows the write happened.
+// hub writes, where the hub shows the write happened, and keeps its remote
+// creates whose outcome it never learnt as pending.
 func (r *run) recover(ctx context.Context) error {
-	if len(r.s.journal) == 0 {
+	if len(r.s.journal) == 0 && len(r.s.creates) == 0 {
 		return nil
 	}
 	if err := r.s.loadLinks(ctx); err != nil {
 		return err
+	}
+	m := r.s.meta
+	m.Pending = maps.Clone(m.Pending)
+	for id, sent := range r.s.creates {
+		if _, linked := r.s.links[id]; !linked {
+			if m.Pending == nil {
+				m.Pending = map[string]int64{}
+			}
+			m.Pending[id] = sent
+		}
 	}
 	ids := make([]string, 0, len(r.s.journal))
 	for id := range r.s.journal {
@@ -204,10 +274,14 @@ func (r *run) recover(ctx context.Context) error {
 	if installed > 0 {
 		r.log.Info("recovered links of an interrupted run", "op", "recover", "links", installed)
 	}
-	if err := r.s.commit(ctx, nil); err != nil {
+	if n := len(m.Pending) - len(r.s.meta.Pending); n > 0 {
+		r.log.Info("an interrupted run sent creates whose outcome it did not learn; they are not sent again until the account could list them",
+			"op", "recover", "creates", n, "listing_delay", r.caps.ListingDelay)
+	}
+	if err := r.s.commit(ctx, &m); err != nil {
 		return err
 	}
-	return r.s.writeJournal(ctx, nil)
+	return r.s.writeJournal(ctx, nil, nil)
 }
 
 func (r *run) retention() int64 {
@@ -303,6 +377,14 @@ func (r *run) batchWrites(ctx context.Context, bw connectors.BatchWriter, chunk 
 			}
 		}
 		for group := range slices.Chunk(idx, size) {
+			if op == remoteCreate && len(idx) > size {
+				if err := r.s.touchCreates(ctx, r.recordsOf(chunk, group), r.e.now().Unix()); err != nil {
+					for _, i := range group {
+						r.fail(Failure{Record: chunk[i].record, Reason: err.Error(), Transient: true})
+					}
+					continue
+				}
+			}
 			ws := make([]connectors.Write, len(group))
 			for k, i := range group {
 				a := chunk[i]
@@ -333,6 +415,15 @@ func (r *run) batchWrites(ctx context.Context, bw connectors.BatchWriter, chunk 
 		}
 	}
 	return ok
+}
+
+// recordsOf returns the hub record ids of the actions idx of chunk.
+func (r *run) recordsOf(chunk []*action, idx []int) []string {
+	out := make([]string, len(idx))
+	for k, i := range idx {
+		out[k] = chunk[i].record
+	}
+	return out
 }
 
 func (r *run) remoteWrite(ctx context.Context, a *action) error {

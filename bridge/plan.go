@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/contactbridge/contactbridge/connectors"
 	"github.com/contactbridge/contactbridge/mapping"
@@ -77,14 +79,46 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 	}
 	out := remote.Clone()
 	counts := map[string]int{}
-	for _, p := range from.Props {
+	groups := map[string]bool{} // groups of the properties given back
+	taken := map[string]bool{}  // groups the remote's card uses
+	for _, p := range remote.Props {
+		taken[strings.ToLower(p.Group)] = true
+	}
+	back := make([]bool, len(from.Props))
+	for i, p := range from.Props {
 		limit, stored := r.caps.Properties[p.Name]
 		counts[p.Name]++
 		if !stored || (limit > 0 && counts[p.Name] > limit) {
 			out.Props = append(out.Props, p)
+			back[i] = true
+			if g := strings.ToLower(p.Group); g != "" {
+				groups[g] = true
+			}
+		}
+	}
+	// A label (or other partner) of a property given back goes with it,
+	// when the remote's card has nothing in that group: the remote may keep
+	// X-ABLABEL but drops one whose partner it cannot store.
+	for i, p := range from.Props {
+		if g := strings.ToLower(p.Group); !back[i] && groups[g] && !taken[g] {
+			out.Props = append(out.Props, p)
 		}
 	}
 	return out
+}
+
+// keepRicher returns the remote's card with what the remote made of from
+// (a hub card) replaced by from's own version wherever the user did not
+// change it on the remote (mapping.Restore): a parameter or label the
+// remote has no room for is not lost when the contact is edited there.
+// Only for a connectors.Normalizer, which knows what it keeps.
+func (r *run) keepRicher(remote, from *mapping.Card) *mapping.Card {
+	n, ok := r.acct.Connector.(connectors.Normalizer)
+	if !ok || from == nil {
+		return remote
+	}
+	proj := r.caps.Project(from)
+	return mapping.Restore(remote, n.Normalize(proj), proj)
 }
 
 // merge resolves a contact both sides changed, by the run's policy.
@@ -176,6 +210,15 @@ func (r *run) plan(ctx context.Context) ([]*action, error) {
 	}
 	for _, hc := range newHub {
 		if claimed[hc.ID] {
+			continue
+		}
+		if sent, ok := r.s.meta.Pending[hc.ID]; ok && r.waiting(sent) {
+			// An interrupted run may have created it, and the account may
+			// not list it yet: creating it again could duplicate it.
+			until := time.Unix(sent, 0).Add(r.caps.ListingDelay)
+			r.log.Info("create waits for the account to list an earlier attempt", "record", hc.ID, "until", until.Format(time.RFC3339))
+			r.rep.Waiting++
+			r.noteFailedHub(hc.Modified)
 			continue
 		}
 		a := &action{record: hc.ID, rop: remoteCreate, remoteCard: r.caps.Project(hc.card),
@@ -277,7 +320,7 @@ func (r *run) decide(id string, l link, p *pair, base *mapping.Card) *action {
 			a.base, a.remoteHash, a.remoteETag = p.remote.Card, r.remoteHash(p.remote.Card), p.remote.ETag
 			break
 		}
-		full := r.fill(p.remote.Card, p.cur.card)
+		full := r.fill(r.keepRicher(p.remote.Card, p.cur.card), p.cur.card)
 		a.base, a.remoteHash, a.remoteETag = full, r.remoteHash(p.remote.Card), p.remote.ETag
 		if hashString(full) == l.HubHash {
 			a.linkOnly = true
@@ -289,7 +332,7 @@ func (r *run) decide(id string, l link, p *pair, base *mapping.Card) *action {
 		if from == nil {
 			from = p.hub.card
 		}
-		full := r.fill(p.remote.Card, from)
+		full := r.fill(r.keepRicher(p.remote.Card, from), from)
 		merged, conflicts := r.merge(base, p.hub.card, full)
 		a.conflicts, a.base = conflicts, merged
 		if hashString(merged) != hashString(p.hub.card) {

@@ -35,6 +35,7 @@ type run struct {
 	remoteGone   map[string]bool            // remote ids deleted
 	unreadable   map[string]bool            // remote ids that exist but could not be read
 	nextToken    string
+	listed       int // changes the listing passed, unchanged ones included
 	full         bool
 	allHubLoaded bool
 	hubAll       map[string]*hubContact // every live hub record, when loaded
@@ -217,7 +218,7 @@ func (r *run) readRemote(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list changes: %w", err)
 	}
-	r.nextToken = next
+	r.nextToken, r.listed = next, listed
 	r.rep.FullListing = r.full
 	if r.full {
 		if err := r.s.loadLinks(ctx); err != nil {

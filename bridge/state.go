@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 
 	"github.com/contactbridge/contactbridge/mapping"
@@ -58,12 +59,24 @@ type meta struct {
 	ID string `json:"id"`
 	// Token is the remote's change token after the last complete run.
 	Token string `json:"token,omitempty"`
+	// TokenAt is when Token was stored (Unix time).
+	TokenAt int64 `json:"token_at,omitempty"`
 	// HubSince is the hub time up to which every hub change was applied.
 	HubSince store.Timestamp `json:"hub_since"`
 	// Synced is true once a first run finished.
 	Synced bool `json:"synced,omitempty"`
 	// Session is what a connectors.Resumer keeps between runs.
 	Session string `json:"session,omitempty"`
+	// Pending holds the remote creates an interrupted run sent without
+	// learning their outcome (hub record id → Unix time sent), until the
+	// account lists them or its listing delay has passed.
+	Pending map[string]int64 `json:"pending,omitempty"`
+}
+
+// equal reports whether m and o are the same record.
+func (m meta) equal(o meta) bool {
+	return m.ID == o.ID && m.Token == o.Token && m.TokenAt == o.TokenAt && m.HubSince == o.HubSince && m.Synced == o.Synced &&
+		m.Session == o.Session && maps.Equal(m.Pending, o.Pending)
 }
 
 // journal lists the links a chunk of hub writes will leave, written before
@@ -71,9 +84,15 @@ type meta struct {
 // committed would otherwise forget that a hub record came from a remote
 // item; the next run installs each journalled link whose hub write is
 // verifiably done (the hub record has the journalled hash).
+//
+// Creates lists the remote creates of the chunk (hub record id → Unix time
+// sent): a run killed before it learnt their outcome leaves them pending
+// (meta.Pending), so that the next run does not send them again while the
+// account may not list them yet.
 type journal struct {
 	ID      string                  `json:"id"`
 	Entries map[string]journalEntry `json:"entries"`
+	Creates map[string]int64        `json:"creates,omitempty"`
 }
 
 // journalEntry is one link a hub write will leave. New marks a hub record
@@ -102,6 +121,7 @@ type state struct {
 	dirty     map[int]bool      // buckets to rewrite
 	baseDirty map[string]*mapping.Card
 	journal   map[string]journalEntry // from a run that did not finish
+	creates   map[string]int64        // journal.Creates
 	account   string
 
 	// linksLoaded says links and byRemote hold the stored links
@@ -153,7 +173,7 @@ func loadState(ctx context.Context, st store.Store, user string, kb mapping.KeyB
 			return nil, fmt.Errorf("state: account %s: %s: %w", account, r.id, err)
 		}
 		if j, ok := r.v.(*journal); ok {
-			s.journal = j.Entries
+			s.journal, s.creates = j.Entries, j.Creates
 		}
 	}
 	s.meta.ID = metaID
@@ -319,20 +339,35 @@ func (s *state) commit(ctx context.Context, m *meta) error {
 	return nil
 }
 
-// writeJournal records the links the next writes will leave (nil: none).
-func (s *state) writeJournal(ctx context.Context, entries map[string]journalEntry) error {
-	if len(entries) == 0 && len(s.journal) == 0 {
+// writeJournal records the links the next writes will leave and the remote
+// creates they send (nil: none).
+func (s *state) writeJournal(ctx context.Context, entries map[string]journalEntry, creates map[string]int64) error {
+	if len(entries) == 0 && len(creates) == 0 && len(s.journal) == 0 && len(s.creates) == 0 {
 		return nil
 	}
-	w, err := s.seal(journalID, journal{ID: journalID, Entries: entries})
+	w, err := s.seal(journalID, journal{ID: journalID, Entries: entries, Creates: creates})
 	if err != nil {
 		return err
 	}
 	if _, err := s.st.Put(ctx, s.user, s.coll, w, store.Precondition{}); err != nil {
 		return fmt.Errorf("state: write journal: %w", err)
 	}
-	s.journal = entries
+	s.journal, s.creates = entries, creates
 	return nil
+}
+
+// touchCreates records in the journal that the creates of ids are sent at
+// t (Unix time): a chunk's batches go one after the other, and the listing
+// delay counts from the last send.
+func (s *state) touchCreates(ctx context.Context, ids []string, t int64) error {
+	creates := maps.Clone(s.creates)
+	if creates == nil {
+		creates = map[string]int64{}
+	}
+	for _, id := range ids {
+		creates[id] = t
+	}
+	return s.writeJournal(ctx, s.journal, creates)
 }
 
 func (s *state) seal(id string, v any) (store.Write, error) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/contactbridge/contactbridge/mapping"
 )
@@ -87,6 +88,12 @@ type Capabilities struct {
 	BatchSize int
 	// Concurrency is the most requests to have in flight at once.
 	Concurrency int
+	// ListingDelay is how long a write may take to show in Changes (Google
+	// documents "several minutes"; 0: at once). A create whose answer a
+	// crash lost may not be listed before then, so the bridge waits this
+	// long before it concludes the create did not happen and sends it
+	// again.
+	ListingDelay time.Duration
 }
 
 // Stores reports whether the remote keeps property name.
@@ -270,3 +277,15 @@ func (e *ItemError) Error() string {
 
 // Unwrap returns the wrapped error.
 func (e *ItemError) Unwrap() error { return e.Err }
+
+// A Normalizer knows, without I/O, what the remote keeps of a card: the
+// card it would give back after writing it (values and parameters it has
+// no room for dropped, others rewritten). When the remote's copy of a
+// contact changes, the bridge keeps the hub's version of every property
+// the user did not touch there, instead of what the remote made of it —
+// a parameter the remote dropped is not the user's edit.
+type Normalizer interface {
+	// Normalize returns what the remote keeps of card, which it must not
+	// modify. Normalize(Normalize(c)) equals Normalize(c).
+	Normalize(card *mapping.Card) *mapping.Card
+}

@@ -173,3 +173,10 @@ func caseInsensitiveParam(name string) bool {
 	}
 	return false
 }
+
+// PropertyKey is the canonical text of p, its group left out: two
+// properties with the same key say the same (as Hash sees them).
+func PropertyKey(p Property) string {
+	n := normalizeProperty(p)
+	return propKey(&n)
+}

@@ -9,6 +9,7 @@
 //	cbbench fsfloor [-n 10000] [-size 950] [-repeat 3]
 //	cbbench carddav [-n 1000] [-changes 20] [-repeat 3] [-vdirsyncer] [-out FILE] [-cpuprofile FILE]
 //	cbbench httpfloor [-n 1000] [-concurrency 4]
+//	cbbench google [-n 10000] [-changes 20] [-repeat 1] [-out FILE] [-contactbridge-bin PATH]
 //
 // The vdir benchmark syncs two vdir folders through the hub: folder A holds
 // N generated contacts of about 1 KB each, folder B starts empty, the hub is
@@ -31,7 +32,12 @@
 // contactbridge runs as the `contactbridge` command in a child process, as
 // vdirsyncer does. httpfloor measures the client CPU of only sending N
 // ready-made cards to an empty Xandikos: the floor under an initial
-// CardDAV sync's client CPU.
+// CardDAV sync's client CPU. google syncs an account of the People API
+// fake (connectors/google/googletest, run in cbbench on loopback) holding
+// N generated contacts with an empty one, through `contactbridge sync` in
+// a child process, and counts each account's requests by endpoint against
+// the protocol minimum (ceil(N/1000) list pages, ceil(N/200) batch
+// writes, one request for a sync that finds no change).
 //
 // vdirsyncer is not installed by the harness: on Debian, `apt-get install
 // vdirsyncer`. Exit status: 0 when every run synced correctly (targets met
@@ -71,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "       cbbench fsfloor [-n 10000] [-size 950] [-repeat 3]")
 		fmt.Fprintln(stderr, "       cbbench carddav [-n 1000] [-vdirsyncer]   (cbbench carddav -h for the flags)")
 		fmt.Fprintln(stderr, "       cbbench httpfloor [-n 1000] [-concurrency 4]")
+		fmt.Fprintln(stderr, "       cbbench google [-n 10000] [-changes 20]   (cbbench google -h for the flags)")
 	}
 	if len(args) == 0 {
 		usage()
@@ -88,6 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runCardDAV(ctx, args[1:], stdout, stderr)
 	case "httpfloor":
 		err = runHTTPFloor(ctx, args[1:], stdout, stderr)
+	case "google":
+		err = runGoogle(ctx, args[1:], stdout, stderr)
+	case spawnCommand: // internal: one measured child of `cbbench google`
+		err = runSpawn(ctx, args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return 0

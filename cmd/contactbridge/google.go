@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -30,12 +31,16 @@ type googleSettings struct {
 	// APIEndpoint and TokenURL replace Google's (tests, proxies).
 	APIEndpoint string `yaml:"api_endpoint,omitempty"`
 	TokenURL    string `yaml:"token_url,omitempty"`
+	// ListingDelay is how long Google may take to list a write (default
+	// 15m): creates an interrupted sync may have made are not sent again
+	// before it has passed. "0s" for a server that lists writes at once.
+	ListingDelay string `yaml:"listing_delay,omitempty"`
 }
 
 // unused reports a google key set on an account of another type.
 func (s googleSettings) unused() error {
 	if s != (googleSettings{}) {
-		return errors.New("client_id, client_secret_file, refresh_token_file, api_endpoint and token_url belong to type google")
+		return errors.New("client_id, client_secret_file, refresh_token_file, api_endpoint, token_url and listing_delay belong to type google")
 	}
 	return nil
 }
@@ -51,6 +56,9 @@ func checkGoogle(a AccountConfig) error {
 	if s.ClientID == "" {
 		return errors.New("type google needs client_id (an OAuth client of type Desktop app: see docs/google.md)")
 	}
+	if _, err := s.listingDelay(); err != nil {
+		return err
+	}
 	for key, u := range map[string]string{"api_endpoint": s.APIEndpoint, "token_url": s.TokenURL} {
 		if u == "" {
 			continue
@@ -61,6 +69,21 @@ func checkGoogle(a AccountConfig) error {
 		}
 	}
 	return nil
+}
+
+// listingDelay is google.Config.ListingDelay for the listing_delay key.
+func (s googleSettings) listingDelay() (time.Duration, error) {
+	if s.ListingDelay == "" {
+		return 0, nil // the connector's default
+	}
+	d, err := time.ParseDuration(s.ListingDelay)
+	switch {
+	case err != nil || d < 0:
+		return 0, fmt.Errorf("listing_delay %q: want a duration such as 15m", s.ListingDelay)
+	case d == 0:
+		return -1, nil // listed at once
+	}
+	return d, nil
 }
 
 // googleClient returns the OAuth client of account a.
@@ -114,6 +137,10 @@ func openGoogle(ctx context.Context, cfg *Config, a AccountConfig, env openEnv) 
 	default:
 		return nil, fmt.Errorf("not signed in: run `contactbridge accounts connect %s`", a.Name)
 	}
+	delay, err := a.listingDelay()
+	if err != nil {
+		return nil, err
+	}
 	return google.New(ctx, google.Config{ClientID: conf.ClientID, ClientSecret: conf.ClientSecret, RefreshToken: refresh,
-		Endpoint: a.APIEndpoint, TokenURL: conf.Endpoint.TokenURL, Account: a.Name, Logger: env.log})
+		Endpoint: a.APIEndpoint, TokenURL: conf.Endpoint.TokenURL, Account: a.Name, Logger: env.log, ListingDelay: delay})
 }

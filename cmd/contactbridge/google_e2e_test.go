@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/contactbridge/contactbridge/connectors/google/googletest"
 )
@@ -145,10 +146,23 @@ func TestGoogleCorpusEndToEnd(t *testing.T) {
 			t.Fatalf("%s: sync exit %d\n%s\n%s", when, code, out, errOut)
 		}
 	}
-	syncQuiet("first sync")
+	out, errOut, code := w.cli("sync", "--json")
+	var reps []syncResult
+	if err := json.Unmarshal([]byte(out), &reps); err != nil || code != exitOK {
+		t.Fatalf("first sync: exit %d, %v\n%s", code, err, errOut)
+	}
 	if got := len(user.People()); got != n {
 		t.Errorf("Google holds %d contacts, want %d", got, n)
 	}
+	// Google lists what it made of each create, with the parameters it
+	// does not keep left out: that is not an edit of the contact.
+	for _, r := range reps {
+		if r.Account == "gmail" && r.ToHub.Total() != 0 || r.Pass > 1 && r.ToRemote.Total() != 0 {
+			t.Errorf("first sync, %s pass %d: to hub %+v, to account %+v; want Google's version of its creates taken as no change",
+				r.Account, r.Pass, r.ToHub, r.ToRemote)
+		}
+	}
+	settled(t, w)
 	// Every contact edited on Google.
 	for _, p := range user.People() {
 		p.Biographies = []googletest.Biography{{Value: "edited on Google"}}
@@ -156,16 +170,7 @@ func TestGoogleCorpusEndToEnd(t *testing.T) {
 	}
 	syncQuiet("after the edits on Google")
 	syncQuiet("settling")
-	out, _, _ := w.cli("sync", "--json")
-	var reps []syncResult
-	if err := json.Unmarshal([]byte(out), &reps); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range reps {
-		if r.ToHub.Total()+r.ToRemote.Total() != 0 {
-			t.Errorf("%s does not settle: to hub %+v, to account %+v", r.Account, r.ToHub, r.ToRemote)
-		}
-	}
+	settled(t, w)
 	entries, _ := os.ReadDir(w.folders["files"])
 	edited := 0
 	for _, e := range entries {
@@ -295,7 +300,7 @@ func TestGoogleSyncKilledAndRestarted(t *testing.T) {
 // by `accounts connect`.
 func addGmail(w *world, srv *googletest.Server, clientID, refresh string) {
 	w.t.Helper()
-	entry := fmt.Sprintf("  - name: gmail\n    type: google\n    client_id: %s\n    api_endpoint: %s\n    token_url: %s\n", clientID, srv.URL(), srv.TokenURL())
+	entry := fmt.Sprintf("  - name: gmail\n    type: google\n    client_id: %s\n    api_endpoint: %s\n    token_url: %s\n    listing_delay: 0s\n", clientID, srv.URL(), srv.TokenURL())
 	if refresh != "" {
 		if err := os.WriteFile(filepath.Join(w.dir, "gmail.token"), []byte(refresh+"\n"), 0o600); err != nil {
 			w.t.Fatal(err)
@@ -309,5 +314,45 @@ func addGmail(w *world, srv *googletest.Server, clientID, refresh string) {
 	defer f.Close()
 	if _, err := f.WriteString(entry); err != nil {
 		w.t.Fatal(err)
+	}
+}
+
+func TestGoogleAccountChecks(t *testing.T) {
+	ok := googleSettings{ClientID: "c"}
+	for _, tc := range []struct {
+		s    googleSettings
+		want string
+	}{
+		{googleSettings{}, "needs client_id"},
+		{googleSettings{ClientID: "c", APIEndpoint: "ftp://x/"}, "api_endpoint"},
+		{googleSettings{ClientID: "c", ListingDelay: "soon"}, "listing_delay"},
+		{googleSettings{ClientID: "c", ListingDelay: "-1m"}, "listing_delay"},
+	} {
+		err := checkGoogle(AccountConfig{googleSettings: tc.s})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err = %v, want %q", tc.s, err, tc.want)
+		}
+	}
+	for in, want := range map[string]time.Duration{"": 0, "0s": -1, "2m": 2 * time.Minute} {
+		s := ok
+		s.ListingDelay = in
+		if got, err := s.listingDelay(); err != nil || got != want {
+			t.Errorf("listing_delay %q = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
+
+// settled runs a sync that must write nothing anywhere.
+func settled(t *testing.T, w *world) {
+	t.Helper()
+	out, errOut, code := w.cli("sync", "--json")
+	var reps []syncResult
+	if err := json.Unmarshal([]byte(out), &reps); err != nil || code != exitOK {
+		t.Fatalf("sync: exit %d, %v\n%s", code, err, errOut)
+	}
+	for _, r := range reps {
+		if r.ToHub.Total()+r.ToRemote.Total() != 0 {
+			t.Errorf("%s does not settle: to hub %+v, to account %+v", r.Account, r.ToHub, r.ToRemote)
+		}
 	}
 }

@@ -244,7 +244,7 @@ func printReport(w io.Writer, res syncResult) {
 	}
 	if r.DryRun {
 		fmt.Fprintf(w, "%s: dry run, nothing was written (%s)\n", r.Account, d)
-	} else if res.Error == "" && r.ToHub.Total() == 0 && r.ToRemote.Total() == 0 && r.Conflicts == 0 && len(r.Failed) == 0 {
+	} else if res.Error == "" && r.ToHub.Total() == 0 && r.ToRemote.Total() == 0 && r.Conflicts == 0 && len(r.Failed) == 0 && r.Waiting == 0 {
 		fmt.Fprintf(w, "%s: up to date (%s)\n", name, d)
 		return
 	} else if res.Error != "" {
@@ -263,6 +263,10 @@ func printReport(w io.Writer, res syncResult) {
 	fmt.Fprintf(w, "  %-16s %s\n", "to "+r.Account+":", counts(r.ToRemote))
 	if r.Conflicts > 0 {
 		fmt.Fprintf(w, "  %-16s %d (review them with `contactbridge conflicts`)\n", "conflicts:", r.Conflicts)
+	}
+	if r.Waiting > 0 {
+		fmt.Fprintf(w, "  %-16s %d %s an interrupted sync may have created on %s; created by a later sync once %s could list them\n",
+			"waiting:", r.Waiting, plural(r.Waiting, "contact", "contacts"), r.Account, r.Account)
 	}
 	if len(r.Failed) > 0 {
 		fmt.Fprintf(w, "  %-16s %d\n", "failed:", len(r.Failed))

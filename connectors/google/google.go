@@ -17,6 +17,7 @@ package google
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,7 +89,16 @@ type Config struct {
 	Logger *slog.Logger
 	// PageSize is the most people per listing page (default 1,000).
 	PageSize int
+	// ListingDelay is how long a write may take to reach listings
+	// (connectors.Capabilities.ListingDelay): 0 means DefaultListingDelay,
+	// a negative value that writes are listed at once (a test server).
+	ListingDelay time.Duration
 }
+
+// DefaultListingDelay is how long the bridge assumes Google takes to show a
+// write in connections.list: Google documents "several minutes" (reference
+// §0). Creates a crash left unanswered are not sent again before it passed.
+const DefaultListingDelay = 15 * time.Minute
 
 // Connector is a connectors.Connector and connectors.BatchWriter for the
 // contacts of one Google account. Make it with New.
@@ -96,6 +106,7 @@ type Connector struct {
 	c        *client
 	raw      *http.Client // without the token: photo downloads
 	pageSize int
+	delay    time.Duration
 
 	mu     sync.Mutex
 	groups map[string]string // group resource name → name; nil until read
@@ -115,6 +126,7 @@ var (
 	_ connectors.Connector   = (*Connector)(nil)
 	_ connectors.BatchWriter = (*Connector)(nil)
 	_ connectors.Resumer     = (*Connector)(nil)
+	_ connectors.Normalizer  = (*Connector)(nil)
 )
 
 // New returns a Connector for cfg. It sends no request: the first call
@@ -164,7 +176,7 @@ func New(ctx context.Context, cfg Config) (*Connector, error) {
 	c := &Connector{
 		c: &client{base: base, account: account, retry: cfg.Retry.WithDefaults(), log: log,
 			sleep: connectors.SleepContext, now: time.Now, requests: map[string]int64{}},
-		raw: raw, pageSize: ps, seen: map[string]*Person{}, keys: map[string]string{},
+		raw: raw, pageSize: ps, delay: max(cmp.Or(cfg.ListingDelay, DefaultListingDelay), 0), seen: map[string]*Person{}, keys: map[string]string{},
 		conf: conf, tctx: tctx, refresh: cfg.RefreshToken,
 	}
 	c.authorize(&oauth2.Token{RefreshToken: cfg.RefreshToken})
@@ -220,7 +232,15 @@ func (c *Connector) Session() string {
 func (c *Connector) Requests() map[string]int64 { return c.c.counts() }
 
 // Capabilities implements connectors.Connector.
-func (c *Connector) Capabilities() connectors.Capabilities { return capabilities() }
+func (c *Connector) Capabilities() connectors.Capabilities {
+	caps := capabilities()
+	caps.ListingDelay = c.delay
+	return caps
+}
+
+// Normalize implements connectors.Normalizer: what Google keeps of card
+// (keep).
+func (c *Connector) Normalize(card *mapping.Card) *mapping.Card { return keep(card) }
 
 // remember keeps the last version of a person read or written, for
 // updates (its sources and what the card cannot say).
@@ -331,16 +351,36 @@ func (c *Connector) item(ctx context.Context, p *Person) connectors.Item {
 	}
 	restoreUnmapped(card, p)
 	if u := photoURL(p); u != "" {
-		data, kind, err := c.photo(ctx, u)
-		if err != nil {
-			c.c.log.Warn("google: photo not read; the contact is synced without it", "remote_id", p.ResourceName, "err", err)
-			card.Remove("PHOTO")
-		} else {
-			setPhoto(card, kind, data)
+		data, kind, err := c.photo(ctx, fullSize(u))
+		if err != nil && fullSize(u) != u {
+			data, kind, err = c.photo(ctx, u)
 		}
+		if err != nil {
+			// Without its photo the contact would look as if the user had
+			// removed it: leave it for the next run.
+			it.Err = &connectors.ItemError{ID: p.ResourceName, Err: connectors.Transient(fmt.Errorf("read its photo: %w", err))}
+			return it
+		}
+		setPhoto(card, kind, data)
 	}
 	it.Card = card
 	return it
+}
+
+// fullSize asks a photo URL for the photo as uploaded: Google's URLs end in
+// a size option ("=s100", reference §4) that serves a thumbnail, and "=s0"
+// asks for the original size.
+func fullSize(u string) string {
+	i := strings.LastIndex(u, "=s")
+	if i < 0 || i+2 == len(u) || strings.ContainsAny(u[i:], "/?#") {
+		return u
+	}
+	for _, r := range u[i+2:] {
+		if r < '0' || r > '9' {
+			return u
+		}
+	}
+	return u[:i] + "=s0"
 }
 
 // photo downloads a contact's photo.
@@ -683,8 +723,33 @@ func (c *Connector) creates(ctx context.Context, ws []connectors.Write, idx []in
 			}
 		}
 		c.remember(p)
-		out[i].Item = connectors.Item{ID: p.ResourceName, ETag: p.Etag, Key: ws[i].Key}
+		out[i].Item = c.writtenItem(p, ws[i].Card)
 	}
+}
+
+// writtenItem is the item a write leaves: the person Google answered,
+// with the card Google made of the write — what it keeps of parameters
+// and values it cannot store (a PREF on a first value, TYPE=voice) — so
+// that the next listing of the unchanged contact does not look like an
+// edit. The photo is the one written: Google's answer holds only its URL.
+func (c *Connector) writtenItem(p *Person, sent *mapping.Card) connectors.Item {
+	it := connectors.Item{ID: p.ResourceName, ETag: p.Etag, Key: recordKey(p)}
+	card, err := toCard(p, c.groupNames())
+	if err != nil || sent == nil {
+		return it // the bridge compares with what it sent
+	}
+	restoreUnmapped(card, p)
+	card.Remove("PHOTO")
+	if photoURL(p) != "" {
+		// As a listing will show it: the bytes, typed by their magic.
+		if ph := sent.Get("PHOTO"); ph != nil {
+			if data, ok, err := photoBytes(&Person{Photos: []Photo{{URL: ph.Text()}}}); ok && err == nil {
+				setPhoto(card, photoType(data), data)
+			}
+		}
+	}
+	it.Card = card
+	return it
 }
 
 // setPhoto uploads a contact's photo and returns the person after it.
@@ -772,7 +837,7 @@ func (c *Connector) updates(ctx context.Context, ws []connectors.Write, idx []in
 		p.ClientData = append(slices.DeleteFunc(p.ClientData, func(d ClientData) bool { return d.Key == clientKeyCategories }), unmapped...)
 		mask := updateMask(old, p)
 		if len(mask) == 0 {
-			out[i].Item = connectors.Item{ID: old.ResourceName, ETag: old.Etag, Key: recordKey(old)}
+			out[i].Item = c.writtenItem(old, w.Card)
 			continue
 		}
 		for _, f := range mask {
@@ -815,7 +880,7 @@ func (c *Connector) updates(ctx context.Context, ws []connectors.Write, idx []in
 				continue
 			}
 			c.remember(r.Person)
-			out[i].Item = connectors.Item{ID: r.Person.ResourceName, ETag: r.Person.Etag, Key: recordKey(r.Person)}
+			out[i].Item = c.writtenItem(r.Person, ws[i].Card)
 		}
 	}
 	for i, ph := range photos {
@@ -836,7 +901,7 @@ func (c *Connector) updates(ctx context.Context, ws []connectors.Write, idx []in
 		}
 		if np != nil {
 			c.remember(np)
-			out[i].Item = connectors.Item{ID: np.ResourceName, ETag: np.Etag, Key: recordKey(np)}
+			out[i].Item = c.writtenItem(np, ws[i].Card)
 		}
 	}
 }

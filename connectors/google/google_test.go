@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,5 +126,97 @@ func TestIncrementalChanges(t *testing.T) {
 	}
 	if !deleted || !moved {
 		t.Errorf("incremental changes %+v: deletion %v, rename %v", changes, deleted, moved)
+	}
+}
+
+func TestFullSize(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://lh3.googleusercontent.com/cm/ABC=s100":    "https://lh3.googleusercontent.com/cm/ABC=s0",
+		"https://lh3.googleusercontent.com/contacts/X=s96": "https://lh3.googleusercontent.com/contacts/X=s0",
+		"https://lh3.googleusercontent.com/contacts/X":     "https://lh3.googleusercontent.com/contacts/X",
+		"https://lh3.googleusercontent.com/a=s100-c":       "https://lh3.googleusercontent.com/a=s100-c",
+		"https://example.org/p?sz=50":                      "https://example.org/p?sz=50",
+		"https://example.org/x=s":                          "https://example.org/x=s",
+	} {
+		if got := fullSize(in); got != want {
+			t.Errorf("fullSize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// failPhotos fails every photo download while fail is set.
+type failPhotos struct {
+	base http.RoundTripper
+	fail atomic.Bool
+}
+
+func (f *failPhotos) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.fail.Load() && !strings.Contains(r.URL.Path, "/v1/") && !strings.HasSuffix(r.URL.Path, "/token") {
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.base.RoundTrip(r)
+}
+
+// A photo that cannot be read leaves its contact for the next run, as a
+// transient item error: synced without it, the contact would look as if
+// the user had removed the photo.
+func TestPhotoReadFailureLeavesItem(t *testing.T) {
+	ctx := context.Background()
+	srv := googletest.New(googletest.Options{})
+	t.Cleanup(srv.Close)
+	user := srv.AddUser("refresh")
+	rn := user.Put(googletest.Person{Names: []googletest.Name{{GivenName: "Pic"}}})
+	if !user.SetPhoto(rn, []byte("\x89PNG\r\n\x1a\n....")) {
+		t.Fatal("no photo set")
+	}
+	rt := &failPhotos{base: srv.Client().Transport}
+	c, err := New(ctx, Config{ClientID: "client", RefreshToken: "refresh", Endpoint: srv.URL(), TokenURL: srv.TokenURL(),
+		HTTPClient: &http.Client{Transport: rt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.fail.Store(true)
+	_, changes := drain(t, c, "")
+	if len(changes) != 1 || changes[0].Err == nil || !connectors.IsTransient(changes[0].Err) {
+		t.Fatalf("listing with the photo unreadable: %+v, want one transient item error", changes)
+	}
+	rt.fail.Store(false)
+	_, changes = drain(t, c, "")
+	if len(changes) != 1 || changes[0].Err != nil || changes[0].Card.Get("PHOTO") == nil {
+		t.Fatalf("listing with the photo readable: %+v", changes)
+	}
+}
+
+// What a write returns is the card Google made of it: a later listing of
+// the unchanged contact gives the same card, so the bridge does not take
+// what Google dropped (PREF on the first value, TYPE=voice) for an edit.
+func TestWrittenItemIsWhatGoogleKeeps(t *testing.T) {
+	ctx := context.Background()
+	c, _, _ := fakeAccount(t, googletest.Options{})
+	card, err := mapping.Parse([]byte("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Lossy Person\r\nN:Person;Lossy;;;\r\n" +
+		"TEL;TYPE=voice,cell;PREF=1:+1 555 0100\r\nEMAIL;PREF=1;TYPE=work:lossy@example.org\r\nEND:VCARD\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []connectors.WriteOp{connectors.OpCreate, connectors.OpUpdate} {
+		w := connectors.Write{Op: op, Key: "k1", Card: card}
+		if op == connectors.OpUpdate {
+			_, ch := drain(t, c, "")
+			w.ID, w.ETag = ch[0].ID, ch[0].ETag
+			card.Get("EMAIL").Value = "lossy2@example.org"
+		}
+		res := c.WriteBatch(ctx, []connectors.Write{w})[0]
+		if res.Err != nil || res.Item.Card == nil {
+			t.Fatalf("op %d: %+v", op, res)
+		}
+		_, ch := drain(t, c, "")
+		if len(ch) != 1 || ch[0].Card.Hash() != res.Item.Card.Hash() {
+			a, _ := res.Item.Card.Marshal(mapping.Version40)
+			b, _ := ch[0].Card.Marshal(mapping.Version40)
+			t.Errorf("op %d: written item and listing differ:\n%s\n%s", op, a, b)
+		}
+		if res.Item.Card.Hash() == card.Hash() {
+			t.Errorf("op %d: Google kept every parameter? the test needs a lossy card", op)
+		}
 	}
 }

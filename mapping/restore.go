@@ -1,0 +1,127 @@
+package mapping
+
+import "strings"
+
+// Restore returns theirs — a remote's copy of a contact — with every
+// element it has unchanged from norm, what that remote keeps of orig
+// (norm is orig written to the remote and read back), replaced by orig's
+// own version: a parameter, type or group label the remote has no room for
+// is not lost when the user edits something else of the contact there.
+// What the user changed on the remote stays as the remote has it.
+//
+// Elements (a property with its group, one list item) of orig and norm are
+// paired by property name and position; a name whose count the remote
+// changes is left as theirs has it. A property orig has, norm has none of
+// and theirs has none of either — a photo by URL on a remote that keeps
+// only inline ones — comes back from orig (a group does not: the remote
+// may have split it into properties theirs has). Restore does not modify its
+// arguments.
+func Restore(theirs, norm, orig *Card) *Card {
+	ts, tm := cardElements(theirs)
+	ns, nm := cardElements(norm)
+	os, om := cardElements(orig)
+
+	out := &Card{Version: theirs.Version}
+	labels := map[string]bool{}
+	emit := func(props []Property) {
+		for _, p := range props {
+			if p.Group != "" {
+				labels[strings.ToLower(p.Group)] = true
+			}
+			out.Props = append(out.Props, p.clone())
+		}
+	}
+	for _, t := range ts {
+		take := t
+		if n, o := findSingle(ns, t.name), findSingle(os, t.name); n != nil && o != nil && n.key == t.key {
+			take = o
+		}
+		emit(take.props)
+	}
+	for _, o := range os {
+		if findSingle(ns, o.name) == nil && findSingle(ts, o.name) == nil {
+			emit(o.props)
+		}
+	}
+
+	byClass := func(es []*element) map[string][]*element {
+		m := map[string][]*element{}
+		for _, e := range es {
+			m[elementClass(e)] = append(m[elementClass(e)], e)
+		}
+		return m
+	}
+	oc, nc, tc := byClass(om), byClass(nm), byClass(tm)
+	richer := map[string][]*element{} // norm key → orig elements
+	var merged []*element
+	for class, os := range oc {
+		ns := nc[class]
+		if len(ns) == 0 && len(tc[class]) == 0 {
+			for _, o := range os {
+				if !o.group { // a group the remote split up is in theirs
+					merged = append(merged, o)
+				}
+			}
+		}
+		if len(ns) != len(os) {
+			continue
+		}
+		for i, n := range ns {
+			richer[n.key] = append(richer[n.key], os[i])
+		}
+	}
+	for _, t := range tm {
+		if q := richer[t.key]; len(q) > 0 {
+			merged, richer[t.key] = append(merged, q[0]), q[1:]
+			continue
+		}
+		merged = append(merged, t)
+	}
+	// Group labels: each group keeps its own unless another has it.
+	for _, e := range merged {
+		if !e.group {
+			continue
+		}
+		label := e.props[0].Group
+		if labels[strings.ToLower(label)] {
+			label = freeLabel(labels)
+		}
+		labels[strings.ToLower(label)] = true
+		props := make([]Property, len(e.props))
+		for i, p := range e.props {
+			props[i] = p.clone()
+			props[i].Group = label
+		}
+		e = &element{key: e.key, name: e.name, group: true, props: props}
+		out.Props = append(out.Props, e.props...)
+	}
+	var plain []*element
+	for _, e := range merged {
+		if !e.group {
+			plain = append(plain, e)
+		}
+	}
+	out.Props = append(out.Props, joinElements(plain)...)
+	for _, p := range theirs.Props {
+		if n := strings.ToUpper(p.Name); n == "REV" || n == "PRODID" {
+			out.Props = append(out.Props, p.clone())
+		}
+	}
+	return out
+}
+
+// elementClass is what Restore pairs elements by: the property names of
+// an element without its label, so that a value keeps its partner whether
+// or not the remote kept its X-ABLABEL.
+func elementClass(e *element) string {
+	if !e.group {
+		return e.name
+	}
+	var names []string
+	for n := range strings.SplitSeq(e.name, "+") {
+		if n != "X-ABLABEL" {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, "+")
+}
