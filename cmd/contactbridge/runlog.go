@@ -90,7 +90,7 @@ func runStatusOf(rep *bridge.Report, trigger string, start time.Time, d time.Dur
 	if rep != nil {
 		rs.ID = rep.Run
 		rs.ToHub, rs.ToRemote = web.Counts(rep.ToHub), web.Counts(rep.ToRemote)
-		rs.Conflicts, rs.Failed = rep.Conflicts, len(rep.Failed)
+		rs.Conflicts, rs.Failed, rs.Waiting = rep.Conflicts, len(rep.Failed), rep.Waiting
 		if err == nil && rs.Failed > 0 {
 			rs.ErrKind = "item"
 		}

@@ -70,7 +70,7 @@ func fixture() Snapshot {
 				Last: &RunStatus{
 					ID: "r-81", Trigger: "schedule", Start: now.Add(-4 * time.Minute), Duration: 4200 * time.Millisecond,
 					ToHub: Counts{Created: 2, Updated: 1}, ToRemote: Counts{Updated: 3, Deleted: 1},
-					Conflicts: 1,
+					Conflicts: 1, Waiting: 3,
 				},
 				LastSuccess:      now.Add(-4*time.Minute + 4200*time.Millisecond),
 				ConflictsWaiting: 2,

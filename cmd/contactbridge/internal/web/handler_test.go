@@ -95,7 +95,7 @@ func TestStatusJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkKeys(t, "last run", keys(last), "conflicts", "duration_ms", "error", "error_kind", "failed", "id",
-			"start", "to_hub", "to_remote", "trigger")
+			"start", "to_hub", "to_remote", "trigger", "waiting")
 		if got := string(last["duration_ms"]); got != "4200" {
 			t.Errorf("duration_ms = %s, want 4200", got)
 		}
@@ -393,7 +393,7 @@ func TestStatusPage(t *testing.T) {
 			`data-account="phone-folder"`, `badge badge-never`, ">Not run yet<",
 			// last run: relative, absolute in a title, trigger, duration, counts
 			`title="2026-05-04 13:00:05 UTC">4 min ago</time>`, "schedule", "took 4.2 s",
-			"2 created, 1 updated", "3 updated, 1 deleted", "1 conflict",
+			"2 created, 1 updated", "3 updated, 1 deleted", "1 conflict", "3 waiting",
 			// next run, conflicts waiting and the hint
 			`title="2026-05-04 13:15:05 UTC">in 11 min</time>`, "<code>contactbridge conflicts</code>",
 			// the error, escaped, with its kind and hint

@@ -109,6 +109,7 @@ type runView struct {
 	ToRemote  string
 	Conflicts int
 	Failed    int
+	Waiting   int
 	Err       string
 	ErrKind   string // a few words for ErrKind
 }
@@ -205,6 +206,7 @@ func newAccountView(a AccountStatus, now time.Time) accountView {
 			ToRemote:  countsText(r.ToRemote),
 			Conflicts: r.Conflicts,
 			Failed:    r.Failed,
+			Waiting:   r.Waiting,
 			Err:       r.Err,
 			ErrKind:   errKindLabel(r.ErrKind),
 		}

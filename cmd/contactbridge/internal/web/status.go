@@ -46,6 +46,9 @@ type RunStatus struct {
 	// number of items it could not sync.
 	Conflicts int `json:"conflicts"`
 	Failed    int `json:"failed"`
+	// Waiting is the number of contacts whose creation on the account
+	// waits until it could list what an interrupted run may have made.
+	Waiting int `json:"waiting"`
 	// Err is the run's error, "" on success. It never holds contact data.
 	Err string `json:"error"`
 	// ErrKind is "" or one of the ErrKind constants.
