@@ -121,9 +121,22 @@ func Merge(base, ours, theirs *Card, prefer Side) (*Card, []Conflict) {
 			}
 		}
 	}
-	// Group labels: keep each group's own label unless another group
-	// already has it (both sides added an "item3"), then take a free one.
-	for _, e := range merged {
+	relabel(merged, labels)
+	out.Props = append(out.Props, joinElements(merged)...)
+
+	src := ours
+	if prefer == Theirs {
+		src = theirs
+	}
+	appendRevision(out, src)
+	return out, conflicts
+}
+
+// relabel keeps each group element's own label unless another group
+// already has it (both sides added an "item3"), then takes a free one.
+// labels holds the labels in use (lower case) and gains those given.
+func relabel(es []*element, labels map[string]bool) {
+	for _, e := range es {
 		if !e.group {
 			continue
 		}
@@ -136,18 +149,16 @@ func Merge(base, ours, theirs *Card, prefer Side) (*Card, []Conflict) {
 			e.props[i].Group = label
 		}
 	}
-	out.Props = append(out.Props, joinElements(merged)...)
+}
 
-	src := ours
-	if prefer == Theirs {
-		src = theirs
-	}
+// appendRevision appends src's REV and PRODID to out: properties no
+// merge decides, taken from the side that wins.
+func appendRevision(out, src *Card) {
 	for _, p := range src.Props {
 		if n := strings.ToUpper(p.Name); n == "REV" || n == "PRODID" {
 			out.Props = append(out.Props, p.clone())
 		}
 	}
-	return out, conflicts
 }
 
 // mergeCount is the three-way merge of how often one element occurs: both

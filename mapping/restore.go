@@ -77,36 +77,11 @@ func Restore(theirs, norm, orig *Card) *Card {
 		}
 		merged = append(merged, t)
 	}
-	// Group labels: each group keeps its own unless another has it.
-	for _, e := range merged {
-		if !e.group {
-			continue
-		}
-		label := e.props[0].Group
-		if labels[strings.ToLower(label)] {
-			label = freeLabel(labels)
-		}
-		labels[strings.ToLower(label)] = true
-		props := make([]Property, len(e.props))
-		for i, p := range e.props {
-			props[i] = p.clone()
-			props[i].Group = label
-		}
-		e = &element{key: e.key, name: e.name, group: true, props: props}
-		out.Props = append(out.Props, e.props...)
-	}
-	var plain []*element
-	for _, e := range merged {
-		if !e.group {
-			plain = append(plain, e)
-		}
-	}
-	out.Props = append(out.Props, joinElements(plain)...)
-	for _, p := range theirs.Props {
-		if n := strings.ToUpper(p.Name); n == "REV" || n == "PRODID" {
-			out.Props = append(out.Props, p.clone())
-		}
-	}
+	// The elements are cardElements' copies: relabelling them leaves the
+	// arguments alone.
+	relabel(merged, labels)
+	out.Props = append(out.Props, joinElements(merged)...)
+	appendRevision(out, theirs)
 	return out
 }
 
