@@ -166,6 +166,7 @@ func (r *run) onlyTokenRenewed(m meta) bool {
 // createsOf is the journal's list of the remote creates of a chunk.
 func (r *run) createsOf(chunk []*action) map[string]int64 {
 	var out map[string]int64
+	now := r.e.now().Unix()
 	for _, a := range chunk {
 		if a.rop != remoteCreate {
 			continue
@@ -173,7 +174,7 @@ func (r *run) createsOf(chunk []*action) map[string]int64 {
 		if out == nil {
 			out = map[string]int64{}
 		}
-		out[a.record] = r.e.now().Unix()
+		out[a.record] = now
 	}
 	return out
 }
@@ -376,8 +377,10 @@ func (r *run) batchWrites(ctx context.Context, bw connectors.BatchWriter, chunk 
 				idx = append(idx, i)
 			}
 		}
+		groups := 0
 		for group := range slices.Chunk(idx, size) {
-			if op == remoteCreate && len(idx) > size {
+			// The chunk's journal holds the first group's send time.
+			if groups++; op == remoteCreate && groups > 1 {
 				if err := r.s.touchCreates(ctx, r.recordsOf(chunk, group), r.e.now().Unix()); err != nil {
 					for _, i := range group {
 						r.fail(Failure{Record: chunk[i].record, Reason: err.Error(), Transient: true})

@@ -351,8 +351,9 @@ func (c *Connector) item(ctx context.Context, p *Person) connectors.Item {
 	}
 	restoreUnmapped(card, p)
 	if u := photoURL(p); u != "" {
-		data, kind, err := c.photo(ctx, fullSize(u))
-		if err != nil && fullSize(u) != u {
+		full := fullSize(u)
+		data, kind, err := c.photo(ctx, full)
+		if err != nil && full != u {
 			data, kind, err = c.photo(ctx, u)
 		}
 		if err != nil {
