@@ -30,6 +30,7 @@ package graphtest
 
 import (
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -475,11 +476,7 @@ func takeFailure(f *failure) (failure, bool) {
 func (s *Server) Requests() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.requests))
-	for k, v := range s.requests {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.requests)
 }
 
 func (s *Server) count(endpoint string) {
