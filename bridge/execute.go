@@ -181,11 +181,21 @@ func (r *run) createsOf(chunk []*action) map[string]int64 {
 
 // stillPending is meta.Pending at the end of a run: the creates of an
 // interrupted run that are neither linked nor past the account's listing
-// delay. One past it was sent again by this run if it was still wanted.
+// delay (one past it was sent again by this run if it was still wanted),
+// and this run's creates whose outcome it did not learn.
 func (r *run) stillPending() map[string]int64 {
 	var out map[string]int64
 	for id, sent := range r.s.meta.Pending {
 		if _, linked := r.s.links[id]; linked || !r.waiting(sent) {
+			continue
+		}
+		if out == nil {
+			out = map[string]int64{}
+		}
+		out[id] = sent
+	}
+	for id, sent := range r.unsure {
+		if _, linked := r.s.links[id]; linked {
 			continue
 		}
 		if out == nil {
@@ -347,7 +357,7 @@ func (r *run) remoteWrites(ctx context.Context, chunk []*action) []bool {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				r.fail(Failure{Record: a.record, Remote: a.remote, Reason: err.Error(), Transient: isTransient(err)})
+				r.writeFailed(a, err)
 				return
 			}
 			ok[i] = true
@@ -355,6 +365,20 @@ func (r *run) remoteWrites(ctx context.Context, chunk []*action) []bool {
 	}
 	wg.Wait()
 	return ok
+}
+
+// writeFailed reports a remote write that failed. A create that failed
+// transiently may have happened all the same (a timeout after the server
+// made it): it becomes pending, like the creates of an interrupted run.
+func (r *run) writeFailed(a *action, err error) {
+	transient := isTransient(err)
+	r.fail(Failure{Record: a.record, Remote: a.remote, Reason: err.Error(), Transient: transient})
+	if a.rop == remoteCreate && transient {
+		if r.unsure == nil {
+			r.unsure = map[string]int64{}
+		}
+		r.unsure[a.record] = r.e.now().Unix()
+	}
 }
 
 func isTransient(err error) bool {
@@ -410,7 +434,7 @@ func (r *run) batchWrites(ctx context.Context, bw connectors.BatchWriter, chunk 
 					wr.Err = connectors.Transient(errors.New("the batch returned no result for this write"))
 				}
 				if err := r.afterWrite(a, wr.Item, wr.Err); err != nil {
-					r.fail(Failure{Record: a.record, Remote: a.remote, Reason: err.Error(), Transient: isTransient(err)})
+					r.writeFailed(a, err)
 					continue
 				}
 				ok[i] = true

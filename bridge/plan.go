@@ -85,10 +85,11 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 		taken[strings.ToLower(p.Group)] = true
 	}
 	back := make([]bool, len(from.Props))
+	n, _ := r.acct.Connector.(connectors.Normalizer)
 	for i, p := range from.Props {
 		limit, stored := r.caps.Properties[p.Name]
 		counts[p.Name]++
-		if !stored || (limit > 0 && counts[p.Name] > limit) {
+		if !stored || (limit > 0 && counts[p.Name] > limit) || n != nil && p.Group == "" && dropped(n, from.Version, p) {
 			out.Props = append(out.Props, p)
 			back[i] = true
 			if g := strings.ToLower(p.Group); g != "" {
@@ -105,6 +106,18 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 		}
 	}
 	return out
+}
+
+// dropped reports whether the remote keeps nothing of p although it stores
+// properties of its name: a fax number where Outlook has slots for voice
+// numbers only, a relation other than spouse or child. Such a value is no
+// more the user's deletion than a property the remote cannot store at all.
+func dropped(n connectors.Normalizer, v mapping.Version, p mapping.Property) bool {
+	if p.Name == "FN" || p.Name == "N" {
+		return false
+	}
+	alone := &mapping.Card{Version: v, Props: []mapping.Property{{Name: "FN", Value: "x"}, p}}
+	return n.Normalize(alone).Get(p.Name) == nil
 }
 
 // keepRicher returns the remote's card with what the remote made of from

@@ -43,6 +43,10 @@ type run struct {
 	// hub writes wait here until their chunk is written
 	hubLatest store.Timestamp // hub time after this run's own writes
 	minFailed store.Timestamp // hub time of the oldest hub change that failed
+	// unsure holds the creates of this run whose outcome is unknown (a
+	// transient failure: a timeout may come after the create was made),
+	// by hub record id, with the time sent: they become pending.
+	unsure map[string]int64
 }
 
 // hubContact is a decrypted hub record with its card parsed.
@@ -234,6 +238,9 @@ func (r *run) readRemote(ctx context.Context) error {
 			}
 		}
 	}
+	if toFetch, err = r.findPending(ctx, toFetch); err != nil {
+		return err
+	}
 	if len(toFetch) > 0 {
 		done := 0
 		err := conn.Fetch(ctx, toFetch, func(it connectors.Item) error {
@@ -259,6 +266,45 @@ func (r *run) readRemote(ctx context.Context) error {
 		delete(r.remoteGone, id)
 	}
 	return nil
+}
+
+// findPending asks a connectors.KeyFinder for the pending creates (whose
+// outcome an earlier run did not learn) that are still unlinked: those it
+// finds are listed as changed items carrying their key, so that plan links
+// them rather than creating them again. It returns toFetch without them.
+func (r *run) findPending(ctx context.Context, toFetch []string) ([]string, error) {
+	kf, ok := r.acct.Connector.(connectors.KeyFinder)
+	if !ok || len(r.s.meta.Pending) == 0 {
+		return toFetch, nil
+	}
+	if err := r.s.loadLinks(ctx); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for id := range r.s.meta.Pending {
+		if _, linked := r.s.links[id]; !linked {
+			keys = append(keys, id)
+		}
+	}
+	if len(keys) == 0 {
+		return toFetch, nil
+	}
+	slices.Sort(keys)
+	items, err := kf.FindKeys(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("look up %d creates of an interrupted run: %w", len(keys), err)
+	}
+	found := map[string]bool{}
+	for _, it := range items {
+		if it.Card == nil || it.Key == "" {
+			continue
+		}
+		found[it.ID] = true
+		r.remoteItems[it.ID] = it
+		delete(r.remoteGone, it.ID)
+	}
+	r.log.Info("looked up the creates of an interrupted run", "op", "list", "creates", len(keys), "found", len(found))
+	return slices.DeleteFunc(toFetch, func(id string) bool { return found[id] }), nil
 }
 
 // loadAllHub reads every live hub record, for matching new remote items

@@ -289,3 +289,16 @@ type Normalizer interface {
 	// modify. Normalize(Normalize(c)) equals Normalize(c).
 	Normalize(card *mapping.Card) *mapping.Card
 }
+
+// A KeyFinder is a Connector whose listings may not carry Item.Key (Graph's
+// delta query returns no extended properties) but that can look items up
+// by the keys they were created with, seeing its own writes at once. The
+// bridge asks it about the creates whose outcome a run did not learn (a
+// crash, a timeout): those found are linked to their records instead of
+// being created again, and those not found did not happen, so the bridge
+// sends them again at once rather than after Capabilities.ListingDelay.
+type KeyFinder interface {
+	// FindKeys returns the items created with any of keys, complete (Card
+	// set, Key set), in any order; a key without an item is left out.
+	FindKeys(ctx context.Context, keys []string) ([]Item, error)
+}

@@ -62,6 +62,12 @@ type Harness struct {
 	// default is Capabilities.Project. A connector that converts to a native format and
 	// loses more (parameters, groups) describes that here.
 	Project func(caps connectors.Capabilities, card *mapping.Card) *mapping.Card
+
+	// NoUID, when set, says why the remote has nowhere to keep a UID
+	// (Graph's contacts have no such field, and delta reads return no
+	// extended properties): the suite then checks that Capabilities does
+	// not claim UID, so that the bridge keeps it in the hub.
+	NoUID string
 }
 
 // An Instance is one connector under test, with optional hooks that act on

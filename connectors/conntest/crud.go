@@ -24,7 +24,12 @@ func (s *suite) capabilities(t *testing.T) {
 		t.Errorf("Capabilities().Concurrency = %d, want > 0", caps.Concurrency)
 	}
 	for _, name := range []string{"FN", "N", "EMAIL", "TEL", "UID"} {
-		if !caps.Stores(name) {
+		switch {
+		case name == "UID" && s.h.NoUID != "":
+			if caps.Stores(name) {
+				t.Errorf("Capabilities() claims UID, but the harness says the remote cannot keep it: %s", s.h.NoUID)
+			}
+		case !caps.Stores(name):
 			t.Errorf("Capabilities() cannot store %s", name)
 		}
 	}
