@@ -81,15 +81,20 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 	counts := map[string]int{}
 	groups := map[string]bool{} // groups of the properties given back
 	taken := map[string]bool{}  // groups the remote's card uses
+	have := map[string]bool{}   // what the remote's card holds already (restored by keepRicher, say)
 	for _, p := range remote.Props {
 		taken[strings.ToLower(p.Group)] = true
+		have[mapping.PropertyKey(p)] = true
 	}
 	back := make([]bool, len(from.Props))
-	n, _ := r.acct.Connector.(connectors.Normalizer)
+	lost := r.droppedByRemote(from)
 	for i, p := range from.Props {
 		limit, stored := r.caps.Properties[p.Name]
 		counts[p.Name]++
-		if !stored || (limit > 0 && counts[p.Name] > limit) || n != nil && p.Group == "" && dropped(n, from.Version, p) {
+		if have[mapping.PropertyKey(p)] {
+			continue
+		}
+		if !stored || (limit > 0 && counts[p.Name] > limit) || p.Group == "" && lost != nil && lost[i] {
 			out.Props = append(out.Props, p)
 			back[i] = true
 			if g := strings.ToLower(p.Group); g != "" {
@@ -108,16 +113,34 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 	return out
 }
 
-// dropped reports whether the remote keeps nothing of p although it stores
-// properties of its name: a fax number where Outlook has slots for voice
-// numbers only, a relation other than spouse or child. Such a value is no
-// more the user's deletion than a property the remote cannot store at all.
-func dropped(n connectors.Normalizer, v mapping.Version, p mapping.Property) bool {
-	if p.Name == "FN" || p.Name == "N" {
-		return false
+// droppedByRemote marks the properties of from that a remote which is a
+// connectors.Normalizer keeps nothing of, although it stores properties of
+// their name: a fax number where Outlook has slots for voice numbers only,
+// a second mobile number where it has one mobile slot, a relation other
+// than spouse or child. Such a value is no more the user's deletion than a
+// property the remote cannot store at all. A property counts as dropped
+// when the remote keeps fewer values of its name and none equal to it.
+func (r *run) droppedByRemote(from *mapping.Card) []bool {
+	n, ok := r.acct.Connector.(connectors.Normalizer)
+	if !ok {
+		return nil
 	}
-	alone := &mapping.Card{Version: v, Props: []mapping.Property{{Name: "FN", Value: "x"}, p}}
-	return n.Normalize(alone).Get(p.Name) == nil
+	norm := n.Normalize(r.caps.Project(from))
+	kept := map[string]int{}
+	values := map[string]bool{}
+	for _, p := range norm.Props {
+		kept[p.Name]++
+		values[p.Name+"\x00"+strings.ToLower(strings.TrimSpace(p.Value))] = true
+	}
+	had := map[string]int{}
+	for _, p := range from.Props {
+		had[p.Name]++
+	}
+	out := make([]bool, len(from.Props))
+	for i, p := range from.Props {
+		out[i] = kept[p.Name] < had[p.Name] && !values[p.Name+"\x00"+strings.ToLower(strings.TrimSpace(p.Value))]
+	}
+	return out
 }
 
 // keepRicher returns the remote's card with what the remote made of from

@@ -10,8 +10,9 @@ import "strings"
 // What the user changed on the remote stays as the remote has it.
 //
 // Elements (a property with its group, one list item) of orig and norm are
-// paired by property name and position; a name whose count the remote
-// changes is left as theirs has it. A property orig has, norm has none of
+// paired by property name and value, then by position among the rest when
+// as many remain on each side (pairElements); an element left unpaired is
+// as theirs has it. A property orig has, norm has none of
 // and theirs has none of either — a photo by URL on a remote that keeps
 // only inline ones — comes back from orig (a group does not: the remote
 // may have split it into properties theirs has). Restore does not modify its
@@ -63,11 +64,8 @@ func Restore(theirs, norm, orig *Card) *Card {
 				}
 			}
 		}
-		if len(ns) != len(os) {
-			continue
-		}
-		for i, n := range ns {
-			richer[n.key] = append(richer[n.key], os[i])
+		for n, o := range pairElements(ns, os) {
+			richer[n.key] = append(richer[n.key], o)
 		}
 	}
 	for _, t := range tm {
@@ -83,6 +81,55 @@ func Restore(theirs, norm, orig *Card) *Card {
 	out.Props = append(out.Props, joinElements(merged)...)
 	appendRevision(out, theirs)
 	return out
+}
+
+// pairElements pairs the elements of one class of norm with orig's: first
+// those whose values are the same (a remote that sorts values into slots
+// reorders them: Outlook puts the mobile number before the work ones),
+// then, when as many remain on each side, the rest by position. A value
+// the remote dropped leaves its orig element unpaired.
+func pairElements(ns, os []*element) map[*element]*element {
+	out := map[*element]*element{}
+	used := make([]bool, len(os))
+	var restN []*element
+	for _, n := range ns {
+		found := false
+		for i, o := range os {
+			if !used[i] && elementValue(o) == elementValue(n) {
+				out[n], used[i], found = o, true, true
+				break
+			}
+		}
+		if !found {
+			restN = append(restN, n)
+		}
+	}
+	var restO []*element
+	for i, o := range os {
+		if !used[i] {
+			restO = append(restO, o)
+		}
+	}
+	if len(restN) == len(restO) {
+		for i, n := range restN {
+			out[n] = restO[i]
+		}
+	}
+	return out
+}
+
+// elementValue is an element's values, without names, parameters or
+// groups.
+func elementValue(e *element) string {
+	var b strings.Builder
+	for _, p := range e.props {
+		if p.Name == "X-ABLABEL" {
+			continue
+		}
+		b.WriteString(strings.ToLower(strings.TrimSpace(p.Value)))
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // elementClass is what Restore pairs elements by: the property names of

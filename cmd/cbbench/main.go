@@ -97,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runHTTPFloor(ctx, args[1:], stdout, stderr)
 	case "google":
 		err = runGoogle(ctx, args[1:], stdout, stderr)
+	case "outlook":
+		err = runOutlook(ctx, args[1:], stdout, stderr)
 	case spawnCommand: // internal: one measured child of `cbbench google`
 		err = runSpawn(ctx, args[1:], stdout)
 	case "-h", "-help", "--help", "help":

@@ -23,8 +23,9 @@ import (
 type AccountConfig struct {
 	// Name identifies the account in commands, reports and logs; unique.
 	Name string `yaml:"name"`
-	// Type is the kind of endpoint: vdir (a folder of .vcf files) or
-	// carddav (an address book on a CardDAV server).
+	// Type is the kind of endpoint: vdir (a folder of .vcf files),
+	// carddav (an address book on a CardDAV server), google (Google
+	// Contacts) or outlook (Outlook / Microsoft 365 contacts).
 	Type string `yaml:"type"`
 	// Schedule says when `run` syncs the account (a cron spec or
 	// "@every 5m"); `sync` ignores it.
@@ -43,8 +44,12 @@ type AccountConfig struct {
 
 	// The keys of a carddav account: see carddavSettings.
 	carddavSettings `yaml:",inline"`
+	// The keys google and outlook accounts share: see oauthSettings.
+	oauthSettings `yaml:",inline"`
 	// The keys of a google account: see googleSettings.
 	googleSettings `yaml:",inline"`
+	// The keys of an outlook account: see outlookSettings.
+	outlookSettings `yaml:",inline"`
 }
 
 // An accountType is one kind of endpoint the config knows: how to check its
@@ -76,14 +81,12 @@ func accountTypes() map[string]accountType {
 		"vdir":    {check: checkVdir, open: openVdir},
 		"carddav": {check: checkCardDAV, open: openCardDAV},
 		"google":  {check: checkGoogle, open: openGoogle, signIn: googleSignIn},
+		"outlook": {check: checkOutlook, open: openOutlook, signIn: outlookSignIn},
 	}
 }
 
 func checkVdir(a AccountConfig) error {
-	if err := a.carddavSettings.unused(); err != nil {
-		return fmt.Errorf("type vdir: %w", err)
-	}
-	if err := a.googleSettings.unused(); err != nil {
+	if err := unusedKeys(a.carddavSettings, a.oauthSettings, a.googleSettings, a.outlookSettings); err != nil {
 		return fmt.Errorf("type vdir: %w", err)
 	}
 	if a.Path == "" {
@@ -114,6 +117,24 @@ func openVdir(_ context.Context, cfg *Config, a AccountConfig, env openEnv) (con
 		}
 	}
 	return vdir.New(vdir.Config{Path: path, Create: a.Create, Version: mapping.Version(a.Version)})
+}
+
+// A keyGroup is the config keys of one or more account types.
+type keyGroup interface {
+	// unused reports keys of the group that are set, for an account of a
+	// type they do not belong to.
+	unused() error
+}
+
+// unusedKeys returns the first error of the groups' unused: it refuses
+// every key of groups that do not belong to an account's type.
+func unusedKeys(groups ...keyGroup) error {
+	for _, g := range groups {
+		if err := g.unused(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkAccounts checks the accounts of the config: unique non-empty names,

@@ -63,7 +63,7 @@ func checkCardDAV(a AccountConfig) error {
 	if a.Path != "" || a.Version != "" {
 		return errors.New("path and version belong to type vdir")
 	}
-	if err := a.googleSettings.unused(); err != nil {
+	if err := unusedKeys(a.oauthSettings, a.googleSettings, a.outlookSettings); err != nil {
 		return fmt.Errorf("type carddav: %w", err)
 	}
 	if s.URL == "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -18,19 +17,12 @@ import (
 // account's refresh token in its encrypted state.
 const googleSecret = "google.refresh_token"
 
-// googleSettings are the config keys of a google account.
+// googleSettings are the config keys of a google account besides its
+// oauthSettings.
 type googleSettings struct {
-	// ClientID names the OAuth client (a "Desktop app" client of your
-	// Google Cloud project).
-	ClientID string `yaml:"client_id,omitempty"`
-	// ClientSecretFile holds its secret (mode 0600), when it has one.
+	// ClientSecretFile holds the OAuth client's secret (mode 0600), when
+	// it has one.
 	ClientSecretFile string `yaml:"client_secret_file,omitempty"`
-	// RefreshTokenFile holds a refresh token (mode 0600), for servers and
-	// tests; without it, `contactbridge accounts connect` signs in.
-	RefreshTokenFile string `yaml:"refresh_token_file,omitempty"`
-	// APIEndpoint and TokenURL replace Google's (tests, proxies).
-	APIEndpoint string `yaml:"api_endpoint,omitempty"`
-	TokenURL    string `yaml:"token_url,omitempty"`
 	// ListingDelay is how long Google may take to list a write (default
 	// 15m): creates an interrupted sync may have made are not sent again
 	// before it has passed. "0s" for a server that lists writes at once.
@@ -40,35 +32,25 @@ type googleSettings struct {
 // unused reports a google key set on an account of another type.
 func (s googleSettings) unused() error {
 	if s != (googleSettings{}) {
-		return errors.New("client_id, client_secret_file, refresh_token_file, api_endpoint, token_url and listing_delay belong to type google")
+		return errors.New("client_secret_file and listing_delay belong to type google")
 	}
 	return nil
 }
 
 func checkGoogle(a AccountConfig) error {
-	if err := a.carddavSettings.unused(); err != nil {
+	if err := unusedKeys(a.carddavSettings, a.outlookSettings); err != nil {
 		return fmt.Errorf("type google: %w", err)
 	}
 	if a.Path != "" || a.Version != "" || a.Create {
 		return errors.New("path, version and create belong to other types")
 	}
-	s := a.googleSettings
-	if s.ClientID == "" {
+	if a.ClientID == "" {
 		return errors.New("type google needs client_id (an OAuth client of type Desktop app: see docs/google.md)")
 	}
-	if _, err := s.listingDelay(); err != nil {
+	if _, err := a.listingDelay(); err != nil {
 		return err
 	}
-	for key, u := range map[string]string{"api_endpoint": s.APIEndpoint, "token_url": s.TokenURL} {
-		if u == "" {
-			continue
-		}
-		p, err := url.Parse(u)
-		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			return fmt.Errorf("%s %q: want an http:// or https:// address", key, u)
-		}
-	}
-	return nil
+	return a.oauthSettings.checkURLs()
 }
 
 // listingDelay is google.Config.ListingDelay for the listing_delay key.
@@ -89,10 +71,10 @@ func (s googleSettings) listingDelay() (time.Duration, error) {
 // googleClient returns the OAuth client of account a.
 func googleClient(cfg *Config, a AccountConfig) (oauth2.Config, error) {
 	s := a.googleSettings
-	conf := oauth2.Config{ClientID: s.ClientID, Scopes: []string{google.Scope},
+	conf := oauth2.Config{ClientID: a.ClientID, Scopes: []string{google.Scope},
 		Endpoint: oauth2.Endpoint{AuthURL: google.DefaultAuthURL, TokenURL: google.DefaultTokenURL, AuthStyle: oauth2.AuthStyleInParams}}
-	if s.TokenURL != "" {
-		conf.Endpoint.TokenURL = s.TokenURL
+	if a.TokenURL != "" {
+		conf.Endpoint.TokenURL = a.TokenURL
 	}
 	if s.ClientSecretFile != "" {
 		path, err := cfg.resolve(s.ClientSecretFile)

@@ -318,24 +318,23 @@ func addGmail(w *world, srv *googletest.Server, clientID, refresh string) {
 }
 
 func TestGoogleAccountChecks(t *testing.T) {
-	ok := googleSettings{ClientID: "c"}
+	ok := oauthSettings{ClientID: "c"}
 	for _, tc := range []struct {
-		s    googleSettings
+		a    AccountConfig
 		want string
 	}{
-		{googleSettings{}, "needs client_id"},
-		{googleSettings{ClientID: "c", APIEndpoint: "ftp://x/"}, "api_endpoint"},
-		{googleSettings{ClientID: "c", ListingDelay: "soon"}, "listing_delay"},
-		{googleSettings{ClientID: "c", ListingDelay: "-1m"}, "listing_delay"},
+		{AccountConfig{}, "needs client_id"},
+		{AccountConfig{oauthSettings: oauthSettings{ClientID: "c", APIEndpoint: "ftp://x/"}}, "api_endpoint"},
+		{AccountConfig{oauthSettings: ok, googleSettings: googleSettings{ListingDelay: "soon"}}, "listing_delay"},
+		{AccountConfig{oauthSettings: ok, googleSettings: googleSettings{ListingDelay: "-1m"}}, "listing_delay"},
 	} {
-		err := checkGoogle(AccountConfig{googleSettings: tc.s})
+		err := checkGoogle(tc.a)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: err = %v, want %q", tc.s, err, tc.want)
+			t.Errorf("%+v: err = %v, want %q", tc.a, err, tc.want)
 		}
 	}
 	for in, want := range map[string]time.Duration{"": 0, "0s": -1, "2m": 2 * time.Minute} {
-		s := ok
-		s.ListingDelay = in
+		s := googleSettings{ListingDelay: in}
 		if got, err := s.listingDelay(); err != nil || got != want {
 			t.Errorf("listing_delay %q = %v, %v; want %v", in, got, err, want)
 		}

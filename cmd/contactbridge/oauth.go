@@ -10,12 +10,52 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"runtime"
 	"time"
 
 	"golang.org/x/oauth2"
 )
+
+// oauthSettings are the config keys of the account types that sign in
+// with OAuth: google and outlook.
+type oauthSettings struct {
+	// ClientID names the OAuth client: a Google Cloud "Desktop app"
+	// client, or the application (client) id of a Microsoft Entra app
+	// registration.
+	ClientID string `yaml:"client_id,omitempty"`
+	// RefreshTokenFile holds a refresh token (mode 0600), for servers and
+	// tests; without it, `contactbridge accounts connect` signs in.
+	RefreshTokenFile string `yaml:"refresh_token_file,omitempty"`
+	// APIEndpoint and TokenURL replace the provider's (tests, proxies,
+	// national clouds).
+	APIEndpoint string `yaml:"api_endpoint,omitempty"`
+	TokenURL    string `yaml:"token_url,omitempty"`
+}
+
+// unused reports an OAuth key set on an account of a type that does not
+// sign in with OAuth.
+func (s oauthSettings) unused() error {
+	if s != (oauthSettings{}) {
+		return errors.New("client_id, refresh_token_file, api_endpoint and token_url belong to types google and outlook")
+	}
+	return nil
+}
+
+// checkURLs checks api_endpoint and token_url, when they are set.
+func (s oauthSettings) checkURLs() error {
+	for _, k := range []struct{ key, url string }{{"api_endpoint", s.APIEndpoint}, {"token_url", s.TokenURL}} {
+		if k.url == "" {
+			continue
+		}
+		p, err := url.Parse(k.url)
+		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return fmt.Errorf("%s %q: want an http:// or https:// address", k.key, k.url)
+		}
+	}
+	return nil
+}
 
 // consentTimeout bounds how long `accounts connect` waits for the user to
 // consent in the browser.
