@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,26 +16,6 @@ import (
 	"github.com/contactbridge/contactbridge/connectors/outlook/graphtest"
 	"github.com/contactbridge/contactbridge/mapping"
 )
-
-// addMailbox adds account name, a mailbox on the fake srv, to w's config,
-// with a refresh_token_file holding refresh.
-func addMailbox(w *world, srv *graphtest.Server, name, refresh string) {
-	w.t.Helper()
-	file := name + ".token"
-	if err := os.WriteFile(filepath.Join(w.dir, file), []byte(refresh+"\n"), 0o600); err != nil {
-		w.t.Fatal(err)
-	}
-	entry := fmt.Sprintf("  - name: %s\n    type: outlook\n    client_id: 11111111-2222-3333-4444-555555555555\n    api_endpoint: %s\n    token_url: %s\n    refresh_token_file: %s\n",
-		name, srv.URL(), srv.TokenURL("common"), file)
-	f, err := os.OpenFile(w.cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(entry); err != nil {
-		w.t.Fatal(err)
-	}
-}
 
 // The corpus goes from a folder through the hub to an Outlook mailbox, a
 // Google account, Radicale and Xandikos; then every contact is edited in
@@ -55,7 +33,8 @@ func TestOutlookCorpusEndToEnd(t *testing.T) {
 	osrv := graphtest.New(graphtest.Options{})
 	t.Cleanup(osrv.Close)
 	mailbox := osrv.AddUser("o-refresh")
-	addMailbox(w.world, osrv, "work", "o-refresh")
+	addOutlook(w.world, osrv, true)
+	w.writeToken("o-refresh")
 	n := w.writeCorpus("files")
 
 	_, refused := w.syncRefused()
@@ -139,7 +118,8 @@ func TestOutlookDeltaLostMidSync(t *testing.T) {
 	t.Cleanup(srv.Close)
 	mailbox := srv.AddUser("refresh")
 	w := newWorld(t, "files")
-	addMailbox(w, srv, "work", "refresh")
+	addOutlook(w, srv, true)
+	w.writeToken("refresh")
 	for i := range contacts {
 		mailbox.Put(graphtest.Contact{GivenName: "Delta", Surname: fmt.Sprintf("Person %04d", i),
 			EmailAddresses: []graphtest.EmailAddress{{Address: fmt.Sprintf("d%04d@example.org", i)}}})
@@ -196,7 +176,8 @@ func TestOutlookSyncKilledBetweenBatchAndCommit(t *testing.T) {
 	mailbox := srv.AddUser("crash-refresh")
 	bin := buildBinary(t)
 	w := newWorld(t, "files")
-	addMailbox(w, srv, "work", "crash-refresh")
+	addOutlook(w, srv, true)
+	w.writeToken("crash-refresh")
 	for i := range contacts {
 		w.write("files", fmt.Sprintf("p%04d.vcf", i), vcard(fmt.Sprintf("Crash Person %04d", i)))
 	}

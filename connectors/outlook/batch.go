@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -235,6 +236,9 @@ func headerValue(h map[string]string, name string) string {
 	return ""
 }
 
+// isJSONType reports whether a batch answer's Content-Type is JSON (the
+// body inline) rather than binary (the body base64).
 func isJSONType(ct string) bool {
-	return ct == "" || len(ct) >= 16 && ct[:16] == "application/json"
+	mt, _, err := mime.ParseMediaType(ct)
+	return ct == "" || err == nil && mt == "application/json"
 }

@@ -58,7 +58,6 @@ func (c *Connector) WriteBatch(ctx context.Context, ws []connectors.Write) []con
 type pending struct {
 	w     connectors.Write
 	photo []byte // the JPEG to store, when the card has one Outlook can hold
-	sent  *Contact
 	got   *Contact // what Graph answered
 }
 
@@ -80,13 +79,15 @@ func (c *Connector) writeGroup(ctx context.Context, fid string, ws []connectors.
 		switch w.Op {
 		case connectors.OpCreate:
 			idempotent = false
-			p.sent, p.photo = fromCard(w.Card)
-			body := writeBody(p.sent)
+			var ct *Contact
+			ct, p.photo = fromCard(w.Card)
+			body := writeBody(ct)
 			body["singleValueExtendedProperties"] = []ExtendedProperty{{ID: keyProperty, Value: w.Key}}
 			steps[i] = step{method: http.MethodPost, url: folderPath(fid), json: body}
 		case connectors.OpUpdate:
-			p.sent, p.photo = fromCard(w.Card)
-			steps[i] = step{method: http.MethodPatch, url: folderPath(fid) + "/" + url.PathEscape(w.ID), json: writeBody(p.sent), header: ifMatch(w.ETag)}
+			var ct *Contact
+			ct, p.photo = fromCard(w.Card)
+			steps[i] = step{method: http.MethodPatch, url: folderPath(fid) + "/" + url.PathEscape(w.ID), json: writeBody(ct), header: ifMatch(w.ETag)}
 		case connectors.OpDelete:
 			steps[i] = step{method: http.MethodDelete, url: folderPath(fid) + "/" + url.PathEscape(w.ID), header: ifMatch(w.ETag)}
 		}
