@@ -57,7 +57,7 @@ func (c *Connector) WriteBatch(ctx context.Context, ws []connectors.Write) []con
 // pending is one write of a group on its way.
 type pending struct {
 	w     connectors.Write
-	photo []byte // the JPEG to store, when the card has one Outlook can hold
+	photo []byte   // the JPEG to store, when the card has one Outlook can hold
 	got   *Contact // what Graph answered
 }
 
