@@ -81,17 +81,18 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 	counts := map[string]int{}
 	groups := map[string]bool{} // groups of the properties given back
 	taken := map[string]bool{}  // groups the remote's card uses
-	have := map[string]bool{}   // what the remote's card holds already (restored by keepRicher, say)
+	have := map[string]int{}    // what the remote's card holds already (restored by keepRicher, say), counted
 	for _, p := range remote.Props {
 		taken[strings.ToLower(p.Group)] = true
-		have[mapping.PropertyKey(p)] = true
+		have[mapping.PropertyKey(p)]++
 	}
 	back := make([]bool, len(from.Props))
 	lost := r.droppedByRemote(from)
 	for i, p := range from.Props {
 		limit, stored := r.caps.Properties[p.Name]
 		counts[p.Name]++
-		if have[mapping.PropertyKey(p)] {
+		if k := mapping.PropertyKey(p); have[k] > 0 {
+			have[k]--
 			continue
 		}
 		if !stored || (limit > 0 && counts[p.Name] > limit) || p.Group == "" && lost != nil && lost[i] {
@@ -117,28 +118,54 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 // connectors.Normalizer keeps nothing of, although it stores properties of
 // their name: a fax number where Outlook has slots for voice numbers only,
 // a second mobile number where it has one mobile slot, a relation other
-// than spouse or child. Such a value is no more the user's deletion than a
-// property the remote cannot store at all. A property counts as dropped
-// when the remote keeps fewer values of its name and none equal to it.
+// than spouse or child, the second of two equal ORG values. Such a value
+// is no more the user's deletion than a property the remote cannot store
+// at all.
+//
+// Values are counted, not just compared: each value the remote keeps
+// accounts for one property of from, an identical one first, else one with
+// the same value. Of a name's properties left unaccounted for, as many as
+// the remote keeps fewer values of that name are dropped, the last ones
+// (the remote fills its slots in order); the others it kept changed.
 func (r *run) droppedByRemote(from *mapping.Card) []bool {
 	n, ok := r.acct.Connector.(connectors.Normalizer)
 	if !ok {
 		return nil
 	}
 	norm := n.Normalize(r.caps.Project(from))
+	value := func(p mapping.Property) string {
+		return p.Name + "\x00" + strings.ToLower(strings.TrimSpace(p.Value))
+	}
+	exact, values := map[string]int{}, map[string]int{}
 	kept := map[string]int{}
-	values := map[string]bool{}
 	for _, p := range norm.Props {
+		exact[mapping.PropertyKey(p)]++
+		values[value(p)]++
 		kept[p.Name]++
-		values[p.Name+"\x00"+strings.ToLower(strings.TrimSpace(p.Value))] = true
 	}
 	had := map[string]int{}
-	for _, p := range from.Props {
+	matched := make([]bool, len(from.Props))
+	for i, p := range from.Props {
 		had[p.Name]++
+		if k := mapping.PropertyKey(p); exact[k] > 0 {
+			exact[k]--
+			values[value(p)]--
+			matched[i] = true
+		}
+	}
+	for i, p := range from.Props {
+		if v := value(p); !matched[i] && values[v] > 0 {
+			values[v]--
+			matched[i] = true
+		}
 	}
 	out := make([]bool, len(from.Props))
-	for i, p := range from.Props {
-		out[i] = kept[p.Name] < had[p.Name] && !values[p.Name+"\x00"+strings.ToLower(strings.TrimSpace(p.Value))]
+	for i := len(from.Props) - 1; i >= 0; i-- {
+		name := from.Props[i].Name
+		if !matched[i] && kept[name] < had[name] {
+			out[i] = true
+			had[name]--
+		}
 	}
 	return out
 }

@@ -84,26 +84,31 @@ func Restore(theirs, norm, orig *Card) *Card {
 }
 
 // pairElements pairs the elements of one class of norm with orig's: first
-// those whose values are the same (a remote that sorts values into slots
-// reorders them: Outlook puts the mobile number before the work ones),
-// then, when as many remain on each side, the rest by position. A value
-// the remote dropped leaves its orig element unpaired.
+// the identical ones, then those whose values are the same (a remote that
+// sorts values into slots reorders them: Outlook puts the mobile number
+// before the work ones, and one number may be on a card twice with
+// different types), then, when as many remain on each side, the rest by
+// position. A value the remote dropped leaves its orig element unpaired.
 func pairElements(ns, os []*element) map[*element]*element {
 	out := map[*element]*element{}
 	used := make([]bool, len(os))
-	var restN []*element
-	for _, n := range ns {
-		found := false
-		for i, o := range os {
-			if !used[i] && elementValue(o) == elementValue(n) {
-				out[n], used[i], found = o, true, true
-				break
+	pass := func(ns []*element, same func(n, o *element) bool) (rest []*element) {
+		for _, n := range ns {
+			found := false
+			for i, o := range os {
+				if !used[i] && same(n, o) {
+					out[n], used[i], found = o, true, true
+					break
+				}
+			}
+			if !found {
+				rest = append(rest, n)
 			}
 		}
-		if !found {
-			restN = append(restN, n)
-		}
+		return rest
 	}
+	restN := pass(ns, func(n, o *element) bool { return n.key == o.key })
+	restN = pass(restN, func(n, o *element) bool { return elementValue(n) == elementValue(o) })
 	var restO []*element
 	for i, o := range os {
 		if !used[i] {

@@ -56,3 +56,21 @@ func TestRestore(t *testing.T) {
 		})
 	}
 }
+
+// One number on a card several times with different types, which a remote
+// sorts into its slots in another order, dropping the fax: each copy it
+// kept is paired with the identical one of orig, not with the first of the
+// same value (which would bring the fax back in place of the mobile).
+func TestRestoreOneValueSeveralTypes(t *testing.T) {
+	orig := card(t, "FN:Ann", "TEL;TYPE=voice,work:+1 555 0100", "TEL;TYPE=fax,work:+1 555 0100",
+		"TEL;TYPE=home:+1 555 0100", "TEL;TYPE=cell:+1 555 0100")
+	norm := card(t, "FN:Ann", "TEL;TYPE=cell:+1 555 0100", "TEL;TYPE=work:+1 555 0100", "TEL;TYPE=home:+1 555 0100")
+	theirs := card(t, "FN:Ann", "TEL;TYPE=cell:+1 555 0100", "TEL;TYPE=work:+1 555 0100", "TEL;TYPE=home:+1 555 0100", "NOTE:new")
+	got := Restore(theirs, norm, orig)
+	want := card(t, "FN:Ann", "TEL;TYPE=voice,work:+1 555 0100", "TEL;TYPE=home:+1 555 0100", "TEL;TYPE=cell:+1 555 0100", "NOTE:new")
+	if got.Hash() != want.Hash() {
+		g, _ := got.Marshal(Version40)
+		w, _ := want.Marshal(Version40)
+		t.Errorf("got\n%s\nwant\n%s", g, w)
+	}
+}

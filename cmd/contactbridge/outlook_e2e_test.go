@@ -74,7 +74,7 @@ func TestOutlookCorpusEndToEnd(t *testing.T) {
 		if a.Get("FN") == nil {
 			b.Remove("FN")
 		}
-		if a.Hash() != b.Hash() && !splitByGoogle[name] && !outlookOpen[name] {
+		if a.Hash() != b.Hash() && !splitByGoogle[name] {
 			x, _ := a.Marshal(mapping.Version40)
 			y, _ := b.Marshal(mapping.Version40)
 			t.Errorf("%s: the edit in Outlook changed more than the note:\nbefore:\n%s\nafter:\n%s", name, x, y)
@@ -83,16 +83,6 @@ func TestOutlookCorpusEndToEnd(t *testing.T) {
 	if edited != n {
 		t.Errorf("%d of %d contacts in the folder carry the edit", edited, n)
 	}
-}
-
-// outlookOpen are the corpus cards an edit in Outlook still strips of a
-// value, left open in issue #7: two identical ORG values (one comes back),
-// and a third untyped or voice number where Outlook's home and business
-// slots look free (the mapping and the bridge's fill disagree on the
-// slot). Every other card of the corpus keeps everything.
-var outlookOpen = map[string]bool{
-	"ezvcard-John_Doe_ANDROID-4": true, "ezvcard-John_Doe_ANDROID-5": true,
-	"vcard4android-strange-rev-0": true, "eds-vcard-5-0": true,
 }
 
 // A delta round that loses its state in the middle of a sync (410
