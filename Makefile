@@ -19,12 +19,18 @@ build:
 
 ## deps: the real servers the integration tests run against, and the
 ## headless browser the status page is tested in (Debian packages, each
-## named as its binary). Installed when missing and this user may;
-## otherwise the tests that need them skip with a loud message (and fail
-## under CI=true).
-TEST_SERVERS ?= radicale xandikos chromium
+## named as its binary, except postgresql, whose programs Debian keeps
+## off PATH in /usr/lib/postgresql/*/bin). Installed when missing and this
+## user may; otherwise the tests that need them skip with a loud message
+## (and fail under CI=true).
+TEST_SERVERS ?= radicale xandikos chromium postgresql
 deps:
-	@missing=""; for b in $(TEST_SERVERS); do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
+	@missing=""; for b in $(TEST_SERVERS); do \
+		case $$b in \
+		postgresql) { command -v postgres || ls /usr/lib/postgresql/*/bin/postgres; } >/dev/null 2>&1 || missing="$$missing $$b" ;; \
+		*) command -v $$b >/dev/null 2>&1 || missing="$$missing $$b" ;; \
+		esac; \
+	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing$$missing (Debian packages) for the integration tests"; \

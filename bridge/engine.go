@@ -83,7 +83,17 @@ var ErrMassDelete = errors.New("mass-deletion brake")
 type Account struct {
 	Name      string
 	Connector connectors.Connector
+	// Owner names the bridge that syncs this account (a setup's own random
+	// id), for hubs several bridges share: the account's state records it,
+	// and a sync by another owner fails with ErrOtherOwner instead of
+	// taking the other bridge's links for its own — which would read every
+	// contact of the other bridge's remote as deleted. "" skips the check.
+	Owner string
 }
+
+// ErrOtherOwner means another bridge sharing the hub syncs an account of
+// the same name.
+var ErrOtherOwner = errors.New("another bridge sharing this hub syncs an account of this name; give one of them another name")
 
 // Engine reconciles accounts with the hub. One Engine may sync several
 // accounts; it must not sync the same account twice at once.
@@ -169,6 +179,9 @@ func (e *Engine) Sync(ctx context.Context, acct Account, opts Options) (*Report,
 	s, err := loadState(ctx, e.hub.st, e.hub.user, e.stateKB, acct.Name)
 	if err != nil {
 		return rep, err
+	}
+	if acct.Owner != "" && s.meta.Owner != "" && s.meta.Owner != acct.Owner {
+		return rep, fmt.Errorf("account %s: %w", acct.Name, ErrOtherOwner)
 	}
 	if res, ok := acct.Connector.(connectors.Resumer); ok {
 		if err := res.Resume(ctx, s.meta.Session); err != nil {

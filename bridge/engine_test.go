@@ -377,14 +377,14 @@ func TestConvergedRunWritesNothingAnywhere(t *testing.T) {
 		a.Put("", person(t, fmt.Sprintf("Q %02d", i), "NOTE:n"))
 	}
 	for range 2 {
-		for _, acct := range []Account{{"a", a}, {"b", b}} {
+		for _, acct := range []Account{{Name: "a", Connector: a}, {Name: "b", Connector: b}} {
 			if _, err := e.Sync(ctx, acct, Options{}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	storeBefore, remoteBefore, listsBefore := cs.writes, a.Counts().Writes()+b.Counts().Writes(), cs.stateLists
-	for _, acct := range []Account{{"a", a}, {"b", b}} {
+	for _, acct := range []Account{{Name: "a", Connector: a}, {Name: "b", Connector: b}} {
 		if _, err := e.Sync(ctx, acct, Options{}); err != nil {
 			t.Fatal(err)
 		}
@@ -403,7 +403,7 @@ func TestConvergedRunWritesNothingAnywhere(t *testing.T) {
 	// After such runs a change still goes through on the links they left.
 	id := idOf(t, a, "Q 07")
 	a.Put(id, person(t, "Q 07", "NOTE:changed"))
-	for _, acct := range []Account{{"a", a}, {"b", b}} {
+	for _, acct := range []Account{{Name: "a", Connector: a}, {Name: "b", Connector: b}} {
 		rep, err := e.Sync(ctx, acct, Options{})
 		if err != nil || len(rep.Failed) > 0 {
 			t.Fatalf("sync %s after the change: %v %+v", acct.Name, err, rep.Failed)
@@ -715,5 +715,29 @@ func TestFullListingConfirmsDeletions(t *testing.T) {
 	cards, _ := hubByFN(t, w.hub)
 	if cards["Lag B"] == nil || cards["Lag C"] != nil || cards["Lag A"] == nil {
 		t.Errorf("hub after the full listing: %v", names(cards))
+	}
+}
+
+// An account's state remembers the bridge that syncs it: another owner
+// is refused before it reads anything, the same owner or no owner passes.
+func TestAccountOwner(t *testing.T) {
+	w := newWorld(t)
+	c := memory.New(memory.Config{})
+	c.Put("", person(t, "Ola Oyelaran"))
+	ctx := context.Background()
+	if _, err := w.e.Sync(ctx, Account{Name: "phone", Connector: c, Owner: "laptop"}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	other := memory.New(memory.Config{})
+	if _, err := w.e.Sync(ctx, Account{Name: "phone", Connector: other, Owner: "server"}, Options{}); !errors.Is(err, ErrOtherOwner) {
+		t.Fatalf("sync by another owner = %v, want ErrOtherOwner", err)
+	}
+	if _, ok := w.hubCards()["Ola Oyelaran"]; !ok {
+		t.Fatal("the refused sync changed the hub")
+	}
+	for _, owner := range []string{"laptop", ""} {
+		if _, err := w.e.Sync(ctx, Account{Name: "phone", Connector: c, Owner: owner}, Options{}); err != nil {
+			t.Errorf("sync with owner %q: %v", owner, err)
+		}
 	}
 }

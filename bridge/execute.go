@@ -121,6 +121,9 @@ func (r *run) execute(ctx context.Context, plan []*action) error {
 		r.progress("write", done, writes)
 	}
 	m := r.s.meta
+	if r.acct.Owner != "" {
+		m.Owner = r.acct.Owner
+	}
 	m.Synced = true
 	m.Pending = r.stillPending()
 	if !keepToken && m.Token != r.nextToken {

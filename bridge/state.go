@@ -67,6 +67,8 @@ type meta struct {
 	Synced bool `json:"synced,omitempty"`
 	// Session is what a connectors.Resumer keeps between runs.
 	Session string `json:"session,omitempty"`
+	// Owner is the Account.Owner of the bridge that syncs the account.
+	Owner string `json:"owner,omitempty"`
 	// Pending holds the remote creates an interrupted run sent without
 	// learning their outcome (hub record id → Unix time sent), until the
 	// account lists them or its listing delay has passed.
@@ -76,7 +78,7 @@ type meta struct {
 // equal reports whether m and o are the same record.
 func (m meta) equal(o meta) bool {
 	return m.ID == o.ID && m.Token == o.Token && m.TokenAt == o.TokenAt && m.HubSince == o.HubSince && m.Synced == o.Synced &&
-		m.Session == o.Session && maps.Equal(m.Pending, o.Pending)
+		m.Session == o.Session && m.Owner == o.Owner && maps.Equal(m.Pending, o.Pending)
 }
 
 // journal lists the links a chunk of hub writes will leave, written before

@@ -210,5 +210,9 @@ func (c *Config) openAccount(ctx context.Context, a AccountConfig, env openEnv) 
 	if err != nil {
 		return bridge.Account{}, fmt.Errorf("account %s: %w", a.Name, err)
 	}
-	return bridge.Account{Name: a.Name, Connector: conn}, nil
+	owner, err := c.owner()
+	if err != nil {
+		return bridge.Account{}, err
+	}
+	return bridge.Account{Name: a.Name, Connector: conn, Owner: owner}, nil
 }

@@ -41,16 +41,51 @@ type Config struct {
 	HTTP HTTPConfig `yaml:"http,omitempty"`
 	// Log says how `run` logs.
 	Log LogConfig `yaml:"log,omitempty"`
+	// Storage is the Sync Storage server of `storage serve`.
+	Storage StorageConfig `yaml:"storage,omitempty"`
 
 	// path is where the config was read from; relative paths in it are
 	// relative to its folder.
 	path string
 }
 
-// StoreConfig picks the hub's store backend.
+// StoreConfig picks the hub's store backend: exactly one of its keys.
 type StoreConfig struct {
 	// SQLite is the path of the embedded store's database.
-	SQLite string `yaml:"sqlite"`
+	SQLite string `yaml:"sqlite,omitempty"`
+	// Postgres is a PostgreSQL connection string (URL or key=value); keep
+	// its password in ~/.pgpass or $PGPASSFILE, not here.
+	Postgres string `yaml:"postgres,omitempty"`
+	// Remote is a Sync Storage 1.5 server.
+	Remote *RemoteStoreConfig `yaml:"remote,omitempty"`
+}
+
+// RemoteStoreConfig is a Sync Storage 1.5 server holding the hub.
+type RemoteStoreConfig struct {
+	// URL is the user's storage root, such as
+	// https://sync.example.com/1.5/alice/ (its last segment is the user).
+	URL string `yaml:"url"`
+	// Username and PasswordFile are the HTTP Basic credentials.
+	Username     string `yaml:"username,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty"`
+	// TokenFile holds a bearer token, instead of Basic credentials.
+	TokenFile string `yaml:"token_file,omitempty"`
+}
+
+// StorageConfig is the Sync Storage 1.5 server of `storage serve`.
+type StorageConfig struct {
+	// Listen is the address (default defaultStorageListen).
+	Listen string `yaml:"listen,omitempty"`
+	// QuotaBytes is the quota per user and collection (0: the default,
+	// 2.5 GB; negative: none).
+	QuotaBytes int64 `yaml:"quota_bytes,omitempty"`
+	// TLSCert and TLSKey are PEM files; without them the server listens
+	// on loopback only.
+	TLSCert string `yaml:"tls_cert,omitempty"`
+	TLSKey  string `yaml:"tls_key,omitempty"`
+	// UsersFile holds the users and their password hashes (default
+	// storage-users.yaml beside the config).
+	UsersFile string `yaml:"users_file,omitempty"`
 }
 
 // HTTPConfig is the endpoint `run` serves: the status page, /metrics,
@@ -219,8 +254,8 @@ func (c *Config) check() error {
 	if c.KeyFile == "" {
 		return errors.New("key_file is missing")
 	}
-	if c.Store.SQLite == "" {
-		return errors.New("store: name a backend (store.sqlite)")
+	if err := c.Store.check(); err != nil {
+		return err
 	}
 	if _, err := bridge.ParsePolicy(c.ConflictPolicy); err != nil {
 		return err

@@ -66,10 +66,6 @@ func runInit(ctx context.Context, out io.Writer, o *initOptions) error {
 	if err != nil {
 		return cannot(err)
 	}
-	dbPath, err := cfg.resolve(cfg.Store.SQLite)
-	if err != nil {
-		return cannot(err)
-	}
 
 	// Decide on the key before touching anything.
 	var key []byte
@@ -104,22 +100,22 @@ func runInit(ctx context.Context, out io.Writer, o *initOptions) error {
 		fmt.Fprintf(out, "Created config %s\n", path)
 	}
 
-	st, err := openStore(ctx, cfg)
+	st, user, err := openStore(ctx, cfg)
 	if err != nil {
 		return cannot(err)
 	}
 	defer st.Close()
-	_, created, err := bridge.InitHub(ctx, st, hubUser, key)
+	_, created, err := bridge.InitHub(ctx, st, user, key)
 	if errors.Is(err, bridge.ErrWrongKey) {
 		if !o.force {
 			return cannot(fmt.Errorf("init: the store %s holds contacts encrypted with another Sync Key. "+
-				"Restore that key with --recovery-key, or pass --force to delete them and start an empty hub", dbPath))
+				"Restore that key with --recovery-key, or pass --force to delete them and start an empty hub", cfg.Store.describe()))
 		}
-		if err := st.DeleteUser(ctx, hubUser); err != nil {
+		if err := st.DeleteUser(ctx, user); err != nil {
 			return cannot(fmt.Errorf("init: empty the store: %w", err))
 		}
 		fmt.Fprintf(out, "Deleted the hub's contacts, which were encrypted with another Sync Key (--force)\n")
-		_, created, err = bridge.InitHub(ctx, st, hubUser, key)
+		_, created, err = bridge.InitHub(ctx, st, user, key)
 	}
 	if err != nil {
 		return cannot(fmt.Errorf("init: %w", err))
@@ -134,9 +130,9 @@ func runInit(ctx context.Context, out io.Writer, o *initOptions) error {
 		fmt.Fprintf(out, "The Sync Key in %s matches the recovery key\n", keyPath)
 	}
 	if created {
-		fmt.Fprintf(out, "Created the encrypted hub in %s\n", dbPath)
+		fmt.Fprintf(out, "Created the encrypted hub in %s\n", cfg.Store.describe())
 	} else {
-		fmt.Fprintf(out, "The hub in %s opens with this key\n", dbPath)
+		fmt.Fprintf(out, "The hub in %s opens with this key\n", cfg.Store.describe())
 	}
 	if generated {
 		rk, err := mapping.EncodeRecoveryKey(key)

@@ -96,7 +96,7 @@ func TestInitCreatesConfigKeyAndHub(t *testing.T) {
 		t.Errorf("printed recovery key does not decode to the stored key: %v", err)
 	}
 	// The store holds crypto/keys that open with this key.
-	st, err := openStore(context.Background(), cfg)
+	st, _, err := openStore(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestInitForceReplacesKeyAndEmptiesHub(t *testing.T) {
 		t.Errorf("--force did not say it emptied the hub:\n%s", out)
 	}
 	c, _ := loadConfig(cfg)
-	st, err := openStore(context.Background(), c)
+	st, _, err := openStore(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}

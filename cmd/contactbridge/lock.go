@@ -20,7 +20,7 @@ type dataLock struct {
 
 // lockPath is the lock file of the store cfg names.
 func lockPath(cfg *Config) (string, error) {
-	db, err := cfg.resolve(cfg.Store.SQLite)
+	db, err := cfg.localPath()
 	if err != nil {
 		return "", err
 	}

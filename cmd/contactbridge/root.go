@@ -41,6 +41,7 @@ Start with 'contactbridge init', add accounts to the config, then
 		newRestoreCommand(opts),
 		newExportCommand(opts),
 		newAccountsCommand(opts),
+		newStorageCommand(opts),
 		newVersionCommand(),
 	)
 	return root

@@ -30,7 +30,7 @@ type runLogEntry struct {
 
 // newRunLog returns the run log of cfg's store.
 func newRunLog(cfg *Config) (*runLog, error) {
-	db, err := cfg.resolve(cfg.Store.SQLite)
+	db, err := cfg.localPath()
 	if err != nil {
 		return nil, err
 	}

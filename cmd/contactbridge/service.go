@@ -160,7 +160,7 @@ func (s *service) reload(path string) error {
 	old := s.config()
 	for _, c := range []struct{ key, a, b string }{
 		{"key_file", old.KeyFile, cfg.KeyFile},
-		{"store.sqlite", old.Store.SQLite, cfg.Store.SQLite},
+		{"store", old.Store.describe(), cfg.Store.describe()},
 		{"http.listen", old.listen(), cfg.listen()},
 	} {
 		if c.a != c.b {

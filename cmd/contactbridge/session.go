@@ -42,15 +42,15 @@ func openSession(ctx context.Context, cfg *Config, log *slog.Logger) (*session, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
+	st, user, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	hub, err := bridge.OpenHub(ctx, st, hubUser, key)
+	hub, err := bridge.OpenHub(ctx, st, user, key)
 	if err != nil {
 		st.Close()
 		if errors.Is(err, bridge.ErrNoKeys) {
-			return nil, fmt.Errorf("the store %s holds no hub yet: run `contactbridge init --config %s`", cfg.Store.SQLite, cfg.path)
+			return nil, fmt.Errorf("the store %s holds no hub yet: run `contactbridge init --config %s`", cfg.Store.describe(), cfg.path)
 		}
 		return nil, err
 	}

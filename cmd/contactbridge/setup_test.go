@@ -51,6 +51,12 @@ type world struct {
 // folder that exists, and runs init.
 func newWorld(t *testing.T, names ...string) *world {
 	t.Helper()
+	return newWorldWith(t, "key_file: sync.key\nstore:\n  sqlite: store.db\n", names...)
+}
+
+// newWorldWith is newWorld with head as the config's key and store keys.
+func newWorldWith(t *testing.T, head string, names ...string) *world {
+	t.Helper()
 	isolate(t)
 	if len(names) == 0 {
 		names = []string{"a", "b"}
@@ -58,7 +64,7 @@ func newWorld(t *testing.T, names ...string) *world {
 	w := &world{t: t, dir: t.TempDir(), folders: map[string]string{}}
 	w.cfg = filepath.Join(w.dir, "config.yaml")
 	var y strings.Builder
-	y.WriteString("key_file: sync.key\nstore:\n  sqlite: store.db\nconflict_policy: merge\naccounts:\n")
+	y.WriteString(head + "conflict_policy: merge\naccounts:\n")
 	for _, n := range names {
 		fmt.Fprintf(&y, "  - {name: %s, type: vdir, path: %s}\n", n, n)
 		w.folders[n] = filepath.Join(w.dir, n)

@@ -45,7 +45,7 @@ func (s *Store) AppendBatch(ctx context.Context, user, collection, batch string,
 	var ok []store.Write
 	var bytes int64
 	if err == nil {
-		ok, res, bytes, err = s.accept(ws)
+		ok, res, bytes, err = s.limits.Accept(ws)
 	}
 	if err == nil {
 		err = s.write(ctx, func(w *wtx) error {
@@ -78,7 +78,7 @@ func (s *Store) CommitBatch(ctx context.Context, user, collection, batch string,
 	var ok []store.Write
 	var bytes int64
 	if err == nil {
-		ok, res, bytes, err = s.accept(ws)
+		ok, res, bytes, err = s.limits.Accept(ws)
 	}
 	if err == nil {
 		err = s.write(ctx, func(w *wtx) error {

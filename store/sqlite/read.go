@@ -57,9 +57,9 @@ func (s *Store) list(ctx context.Context, user, collection string, q store.Query
 	if err := checkQuery(q); err != nil {
 		return store.Page{}, err
 	}
-	var after *position
+	var after *store.Position
 	if q.Offset != "" {
-		p, err := decodeOffset(q.Offset, q.Sort)
+		p, err := store.DecodeOffset(q.Offset, q.Sort)
 		if err != nil {
 			return store.Page{}, err
 		}
@@ -119,18 +119,18 @@ func checkQuery(q store.Query) error {
 	return nil
 }
 
-// sortKey is the SQL of a record's key in q's order, the key a position
+// sortKey is the SQL of a record's key in q's order, the key a store.Position
 // holds.
 func sortKey(sort store.Sort) string {
 	if sort == store.SortIndex {
-		return fmt.Sprintf("coalesce(sortindex, %d)", noSortIndex)
+		return fmt.Sprintf("coalesce(sortindex, %d)", store.NoSortIndex)
 	}
 	return "modified"
 }
 
 // listSQL builds the query for q. Its first two arguments, the collection
 // id and the time, are left for the caller to fill in.
-func listSQL(q store.Query, after *position) (string, []any) {
+func listSQL(q store.Query, after *store.Position) (string, []any) {
 	var b strings.Builder
 	args := []any{nil, nil}
 	b.WriteString(`SELECT id, modified, sortindex`)
@@ -166,7 +166,7 @@ func listSQL(q store.Query, after *position) (string, []any) {
 		} else {
 			fmt.Fprintf(&b, ` AND %[1]s >= ? AND (%[1]s > ? OR id > ?)`, key)
 		}
-		args = append(args, after.key, after.key, after.id)
+		args = append(args, after.Key, after.Key, after.ID)
 	}
 	if desc {
 		fmt.Fprintf(&b, ` ORDER BY %s DESC, id DESC`, key)
@@ -187,10 +187,10 @@ func scanPage(rows *sql.Rows, q store.Query) ([]store.BSO, string, error) {
 	if q.Limit > 0 {
 		recs = make([]store.BSO, 0, min(q.Limit, 1024))
 	}
-	var last position
+	var last store.Position
 	for rows.Next() {
 		if q.Limit > 0 && len(recs) == q.Limit {
-			return recs, encodeOffset(q.Sort, last), rows.Close()
+			return recs, store.EncodeOffset(q.Sort, last), rows.Close()
 		}
 		var b store.BSO
 		var modified int64
@@ -204,11 +204,11 @@ func scanPage(rows *sql.Rows, q store.Query) ([]store.BSO, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		last = position{key: modified, id: b.ID}
+		last = store.Position{Key: modified, ID: b.ID}
 		if q.Sort == store.SortIndex {
-			last.key = noSortIndex
+			last.Key = store.NoSortIndex
 			if si.Valid {
-				last.key = si.Int64
+				last.Key = si.Int64
 			}
 		}
 		if !q.IDsOnly {

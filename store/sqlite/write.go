@@ -15,7 +15,7 @@ func (s *Store) Put(ctx context.Context, user, collection string, x store.Write,
 	var t store.Timestamp
 	err := checkNames(user, collection)
 	if err == nil {
-		err = s.checkWrite(x)
+		err = s.limits.CheckWrite(x)
 	}
 	if err == nil {
 		err = s.write(ctx, func(w *wtx) error {
@@ -48,7 +48,7 @@ func (s *Store) Post(ctx context.Context, user, collection string, ws []store.Wr
 	err := checkNames(user, collection)
 	var ok []store.Write
 	if err == nil {
-		ok, res, _, err = s.accept(ws)
+		ok, res, _, err = s.limits.Accept(ws)
 	}
 	if err == nil {
 		err = s.write(ctx, func(w *wtx) error {
@@ -114,10 +114,10 @@ func (w *wtx) apply(user, name string, c *coll, ws []store.Write) (store.Timesta
 		case exists && x.Payload == nil:
 			touch = append(touch, x)
 		case exists:
-			dBytes += payloadSize(x) - o.size
+			dBytes += x.PayloadSize() - o.size
 			full = append(full, x)
 		default:
-			dBytes += payloadSize(x)
+			dBytes += x.PayloadSize()
 			dCount++
 			full = append(full, x)
 		}

@@ -118,6 +118,7 @@ func cases() []testCase {
 		quotaCases(),
 		batchCases(),
 		isolationCases(),
+		edgeCases(),
 	} {
 		all = append(all, group...)
 	}
