@@ -10,6 +10,7 @@
 //	cbbench carddav [-n 1000] [-changes 20] [-repeat 3] [-vdirsyncer] [-out FILE] [-cpuprofile FILE]
 //	cbbench httpfloor [-n 1000] [-concurrency 4]
 //	cbbench google [-n 10000] [-changes 20] [-repeat 1] [-out FILE] [-contactbridge-bin PATH]
+//	cbbench storage [-backends sqlite,postgres] [-users 100] [-records 1000] [-concurrency 1,8] [-postgres DSN] [-out FILE]
 //
 // The vdir benchmark syncs two vdir folders through the hub: folder A holds
 // N generated contacts of about 1 KB each, folder B starts empty, the hub is
@@ -38,6 +39,21 @@
 // a child process, and counts each account's requests by endpoint against
 // the protocol minimum (ceil(N/1000) list pages, ceil(N/200) batch
 // writes, one request for a sync that finds no change).
+//
+// storage measures `contactbridge storage serve`, the store served as a
+// Sync Storage 1.5 server, on loopback, for each backend (a SQLite file;
+// PostgreSQL, a throwaway server started by the harness unless -postgres
+// names a database): the users u000… are added with `contactbridge
+// storage user add`, the server runs in a child process, and clients in
+// cbbench, with HTTP Basic auth on keep-alive connections, make each
+// user's first request (the password check), POST each user's records
+// in batches of 100 and GET them back in pages of 1,000 (full=1,
+// newer=0, following X-Weave-Next-Offset), with each number of
+// concurrent clients of -concurrency. It reports requests and records
+// per second, p50 and p99 latency, the server's and the clients' CPU and
+// the server's VmRSS and VmHWM after each phase, and checks that every
+// POST stored all its records and that each user reads back exactly the
+// records it wrote.
 //
 // vdirsyncer is not installed by the harness: on Debian, `apt-get install
 // vdirsyncer`. Exit status: 0 when every run synced correctly (targets met
@@ -78,6 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "       cbbench carddav [-n 1000] [-vdirsyncer]   (cbbench carddav -h for the flags)")
 		fmt.Fprintln(stderr, "       cbbench httpfloor [-n 1000] [-concurrency 4]")
 		fmt.Fprintln(stderr, "       cbbench google [-n 10000] [-changes 20]   (cbbench google -h for the flags)")
+		fmt.Fprintln(stderr, "       cbbench storage [-backends sqlite,postgres] [-users 100] [-records 1000]   (cbbench storage -h for the flags)")
 	}
 	if len(args) == 0 {
 		usage()
@@ -99,6 +116,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runGoogle(ctx, args[1:], stdout, stderr)
 	case "outlook":
 		err = runOutlook(ctx, args[1:], stdout, stderr)
+	case "storage":
+		err = runStorage(ctx, args[1:], stdout, stderr)
 	case spawnCommand: // internal: one measured child of `cbbench google`
 		err = runSpawn(ctx, args[1:], stdout)
 	case "-h", "-help", "--help", "help":

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -55,8 +56,14 @@ type storageUsers struct {
 	verified map[[32]byte]time.Time // HMAC of (user, password) → until when
 	secret   []byte                 // HMAC key of verified, per process
 	// dummy is checked for unknown users, so that timing does not tell
-	// which users exist; its password is random and forgotten.
-	dummy string
+	// which users exist; its password is random and forgotten. Made on
+	// first use: only a server needs it.
+	dummy     string
+	dummyOnce sync.Once
+	// hashing bounds the password checks running at once: each takes
+	// argonMemoryKiB of memory, and a burst of first requests would
+	// otherwise take that many times over.
+	hashing chan struct{}
 }
 
 var _ httpapi.Authenticator = (*storageUsers)(nil)
@@ -64,11 +71,11 @@ var _ httpapi.Authenticator = (*storageUsers)(nil)
 // openStorageUsers reads the users file at path; a missing file has no
 // users.
 func openStorageUsers(path string) (*storageUsers, error) {
-	u := &storageUsers{path: path, verified: map[[32]byte]time.Time{}, secret: make([]byte, 32)}
+	u := &storageUsers{path: path, verified: map[[32]byte]time.Time{}, secret: make([]byte, 32),
+		hashing: make(chan struct{}, runtime.NumCPU())}
 	if _, err := rand.Read(u.secret); err != nil {
 		return nil, err
 	}
-	u.dummy = hashPassword(base64.RawStdEncoding.EncodeToString(u.secret[:16]))
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if err := u.reload(); err != nil {
@@ -116,7 +123,7 @@ func (u *storageUsers) reload() error {
 }
 
 // Authenticate implements httpapi.Authenticator.
-func (u *storageUsers) Authenticate(_ context.Context, user, password string) error {
+func (u *storageUsers) Authenticate(ctx context.Context, user, password string) error {
 	mac := hmac.New(sha256.New, u.secret)
 	mac.Write([]byte(user))
 	mac.Write([]byte{0})
@@ -136,9 +143,17 @@ func (u *storageUsers) Authenticate(_ context.Context, user, password string) er
 		return nil
 	}
 	if !known {
+		u.dummyOnce.Do(func() { u.dummy = hashPassword(base64.RawStdEncoding.EncodeToString(u.secret[:16])) })
 		hash = u.dummy
 	}
-	if !verifyPassword(hash, password) || !known {
+	select {
+	case u.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	match := verifyPassword(hash, password)
+	<-u.hashing
+	if !match || !known {
 		return httpapi.ErrBadCredentials
 	}
 	u.mu.Lock()

@@ -153,7 +153,7 @@ func (s *Store) CommitBatch(ctx context.Context, user, collection, batch string,
 			if err != nil {
 				return err
 			}
-			all := merge(append(staged, ok...))
+			all := store.MergeWrites(append(staged, ok...))
 			c, err := w.collection(collection)
 			if err != nil {
 				return err
@@ -230,30 +230,4 @@ func (w *wtx) batchItems(batch string) ([]store.Write, error) {
 		ws = append(ws, x)
 	}
 	return ws, rows.Err()
-}
-
-// merge folds writes to the same id into one, later fields over earlier
-// ones, as applying them in turn would; ids keep their first position.
-func merge(ws []store.Write) []store.Write {
-	at := make(map[string]int, len(ws))
-	out := make([]store.Write, 0, len(ws))
-	for _, x := range ws {
-		i, seen := at[x.ID]
-		if !seen {
-			at[x.ID] = len(out)
-			out = append(out, x)
-			continue
-		}
-		m := &out[i]
-		if x.Payload != nil {
-			m.Payload = x.Payload
-		}
-		if x.SortIndex != nil {
-			m.SortIndex = x.SortIndex
-		}
-		if x.TTL != nil {
-			m.TTL = x.TTL
-		}
-	}
-	return out
 }

@@ -81,8 +81,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		schema: opts.Schema,
-		quota:  quota(opts.QuotaBytes),
-		limits: limits(opts.Limits),
+		quota:  store.QuotaOption(opts.QuotaBytes),
+		limits: opts.Limits.WithDefaults(),
 		now:    opts.Now,
 	}
 	if s.now == nil {
@@ -97,36 +97,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: open %s: schema %q: %w", cfg.ConnConfig.Host, opts.Schema, err)
 	}
 	return s, nil
-}
-
-func quota(q int64) int64 {
-	switch {
-	case q == 0:
-		return store.DefaultQuotaBytes
-	case q < 0:
-		return 0
-	}
-	return q
-}
-
-func limits(l store.Limits) store.Limits {
-	d := store.DefaultLimits()
-	set := func(v *int64, def int64) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	set(&l.MaxRequestBytes, d.MaxRequestBytes)
-	set(&l.MaxPostBytes, d.MaxPostBytes)
-	set(&l.MaxTotalBytes, d.MaxTotalBytes)
-	set(&l.MaxRecordPayloadBytes, d.MaxRecordPayloadBytes)
-	if l.MaxPostRecords <= 0 {
-		l.MaxPostRecords = d.MaxPostRecords
-	}
-	if l.MaxTotalRecords <= 0 {
-		l.MaxTotalRecords = d.MaxTotalRecords
-	}
-	return l
 }
 
 // Quota implements store.Store.

@@ -36,22 +36,8 @@ func (s *Store) config(ctx context.Context, user string) (*serverConfig, error) 
 	if err := json.Unmarshal(r.body, &w); err != nil {
 		return nil, fmt.Errorf("remote: info/configuration: %w", err)
 	}
-	l, d := w.Limits, store.DefaultLimits()
 	// A key the server leaves out takes Sync's default.
-	for _, f := range []struct{ v, d *int64 }{
-		{&l.MaxRequestBytes, &d.MaxRequestBytes}, {&l.MaxPostBytes, &d.MaxPostBytes},
-		{&l.MaxTotalBytes, &d.MaxTotalBytes}, {&l.MaxRecordPayloadBytes, &d.MaxRecordPayloadBytes},
-	} {
-		if *f.v <= 0 {
-			*f.v = *f.d
-		}
-	}
-	if l.MaxPostRecords <= 0 {
-		l.MaxPostRecords = d.MaxPostRecords
-	}
-	if l.MaxTotalRecords <= 0 {
-		l.MaxTotalRecords = d.MaxTotalRecords
-	}
+	l := w.Limits.WithDefaults()
 	c = &serverConfig{limits: l, quota: max(w.MaxQuotaLimit, 0)}
 	s.mu.Lock()
 	s.conf[user] = c

@@ -54,7 +54,7 @@ func (s *Store) DeleteIDs(ctx context.Context, user, collection string, ids []st
 	var t store.Timestamp
 	err := checkNames(user, collection)
 	if err == nil {
-		err = checkQuery(store.Query{IDs: ids})
+		err = store.Query{IDs: ids}.Check()
 	}
 	if err == nil {
 		err = s.write(ctx, func(w *wtx) error {

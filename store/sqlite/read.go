@@ -54,7 +54,7 @@ func (s *Store) list(ctx context.Context, user, collection string, q store.Query
 	if err := checkNames(user, collection); err != nil {
 		return store.Page{}, err
 	}
-	if err := checkQuery(q); err != nil {
+	if err := q.Check(); err != nil {
 		return store.Page{}, err
 	}
 	var after *store.Position
@@ -97,26 +97,6 @@ func (s *Store) list(ctx context.Context, user, collection string, q store.Query
 		page.Records = []store.BSO{}
 	}
 	return page, nil
-}
-
-func checkQuery(q store.Query) error {
-	if len(q.IDs) > store.MaxIDs {
-		return fmt.Errorf("%d ids, at most %d: %w", len(q.IDs), store.MaxIDs, store.ErrInvalid)
-	}
-	for _, id := range q.IDs {
-		if !store.ValidID(id) {
-			return fmt.Errorf("invalid id in ids: %w", store.ErrInvalid)
-		}
-	}
-	switch {
-	case q.Limit < 0:
-		return fmt.Errorf("negative limit: %w", store.ErrInvalid)
-	case q.Newer < 0 || q.Older < 0:
-		return fmt.Errorf("negative newer or older: %w", store.ErrInvalid)
-	case q.Sort < store.SortNone || q.Sort > store.SortIndex:
-		return fmt.Errorf("unknown sort %d: %w", q.Sort, store.ErrInvalid)
-	}
-	return nil
 }
 
 // sortKey is the SQL of a record's key in q's order, the key a store.Position
