@@ -47,6 +47,8 @@ type Config struct {
 	// path is where the config was read from; relative paths in it are
 	// relative to its folder.
 	path string
+	// serverOnly: read for `storage`, which needs no Sync Key.
+	serverOnly bool
 }
 
 // StoreConfig picks the hub's store backend: exactly one of its keys.
@@ -58,6 +60,10 @@ type StoreConfig struct {
 	Postgres string `yaml:"postgres,omitempty"`
 	// Remote is a Sync Storage 1.5 server.
 	Remote *RemoteStoreConfig `yaml:"remote,omitempty"`
+	// User is the store user the hub lives under in sqlite or postgres
+	// (default "local"): several people's bridges on one PostgreSQL
+	// database each need their own. A remote store's user is in its URL.
+	User string `yaml:"user,omitempty"`
 }
 
 // RemoteStoreConfig is a Sync Storage 1.5 server holding the hub.
@@ -230,7 +236,11 @@ func defaultConfig(path string, isDefault bool) (*Config, error) {
 
 // loadConfig reads and checks the config file at path. Unknown keys are
 // errors, so that a typo does not silently fall back to a default.
-func loadConfig(path string) (*Config, error) {
+func loadConfig(path string) (*Config, error) { return readConfig(path, false) }
+
+// readConfig reads and checks the config file at path; serverOnly skips
+// the keys only a bridge needs (key_file).
+func readConfig(path string, serverOnly bool) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -238,7 +248,7 @@ func loadConfig(path string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c := &Config{path: path}
+	c := &Config{path: path, serverOnly: serverOnly}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // an empty file is an empty config
@@ -251,7 +261,7 @@ func loadConfig(path string) (*Config, error) {
 }
 
 func (c *Config) check() error {
-	if c.KeyFile == "" {
+	if c.KeyFile == "" && !c.serverOnly {
 		return errors.New("key_file is missing")
 	}
 	if err := c.Store.check(); err != nil {

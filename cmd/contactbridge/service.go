@@ -160,7 +160,7 @@ func (s *service) reload(path string) error {
 	old := s.config()
 	for _, c := range []struct{ key, a, b string }{
 		{"key_file", old.KeyFile, cfg.KeyFile},
-		{"store", old.Store.describe(), cfg.Store.describe()},
+		{"store", fmt.Sprintf("%+v %+v", old.Store, old.Store.Remote), fmt.Sprintf("%+v %+v", cfg.Store, cfg.Store.Remote)},
 		{"http.listen", old.listen(), cfg.listen()},
 	} {
 		if c.a != c.b {

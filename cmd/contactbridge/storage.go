@@ -58,7 +58,7 @@ passwords never cross a network in clear text. Each user has a quota of
 storage.quota_bytes (default 2.5 GB) per collection.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfigFlag(opts)
+			cfg, err := loadStorageConfig(opts)
 			if err != nil {
 				return cannot(err)
 			}
@@ -83,6 +83,16 @@ storage.quota_bytes (default 2.5 GB) per collection.`,
 	cmd.Flags().StringVar(&cert, "tls-cert", "", "TLS certificate (PEM)")
 	cmd.Flags().StringVar(&key, "tls-key", "", "TLS private key (PEM)")
 	return cmd
+}
+
+// loadStorageConfig loads the config of the `storage` commands, which need
+// no key_file.
+func loadStorageConfig(o *options) (*Config, error) {
+	path, _, err := configPath(o.configPath)
+	if err != nil {
+		return nil, err
+	}
+	return readConfig(path, true)
 }
 
 // serveStorage serves cfg's store on ln until ctx ends, and closes ln.
@@ -186,7 +196,7 @@ func (c *Config) storageUsersPath() (string, error) {
 func newStorageUserCommand(opts *options) *cobra.Command {
 	var passwordFile string
 	open := func() (*storageUsers, error) {
-		cfg, err := loadConfigFlag(opts)
+		cfg, err := loadStorageConfig(opts)
 		if err != nil {
 			return nil, cannot(err)
 		}
@@ -201,8 +211,11 @@ func newStorageUserCommand(opts *options) *cobra.Command {
 		return u, nil
 	}
 	setPassword := func(cmd *cobra.Command, name string, mustExist bool) error {
-		if !userNamePattern.MatchString(name) {
+		if !userNamePattern.MatchString(name) || name == "." || name == ".." {
 			return cannot(fmt.Errorf("storage user %q: 1 to 64 of a-z, A-Z, 0-9, '.', '_' and '-'", name))
+		}
+		if name == hubUser {
+			return cannot(fmt.Errorf("storage user %q: the name of a bridge's own hub in a shared store; choose another", name))
 		}
 		u, err := open()
 		if err != nil {
@@ -215,6 +228,11 @@ func newStorageUserCommand(opts *options) *cobra.Command {
 		hash := hashPassword(pw)
 		err = u.change(func(m map[string]string) error {
 			_, exists := m[name]
+			for other := range m {
+				if other != name && strings.EqualFold(other, name) {
+					return fmt.Errorf("storage user %q differs from %q only in case; choose another name", name, other)
+				}
+			}
 			switch {
 			case mustExist && !exists:
 				return fmt.Errorf("storage user %q does not exist: add it with `storage user add`", name)

@@ -304,7 +304,7 @@ func TestPostgresStore(t *testing.T) {
 		t.Errorf("converged sync wrote %d times", writes(reps))
 	}
 	w.mustCLI("status")
-	if _, err := os.Stat(filepath.Join(w.dir, "hub.runs.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(w.dir, "config.hub.runs.json")); err != nil {
 		t.Errorf("run log beside the config: %v", err)
 	}
 }
@@ -314,6 +314,70 @@ func TestStoreDescriptionHidesPasswords(t *testing.T) {
 	for _, dsn := range []string{"postgres://cb:s3cret@db.example/cb", "host=db user=cb password=s3cret dbname=cb"} {
 		if d := (StoreConfig{Postgres: dsn}).describe(); strings.Contains(d, "s3cret") {
 			t.Errorf("describe(%q) = %q", dsn, d)
+		}
+	}
+}
+
+func TestRemoteStoreURL(t *testing.T) {
+	for _, tc := range []struct{ url, base, user string }{
+		{"https://sync.example.com/1.5/alice/", "https://sync.example.com/1.5/", "alice"},
+		{"https://sync.example.com/sync/1.5/42", "https://sync.example.com/sync/1.5/", "42"},
+		{"http://127.0.0.1:8738/1.5/bob/", "http://127.0.0.1:8738/1.5/", "bob"},
+		{"https://h/alice/", "", ""},
+		{"https://h/1.5/alice/storage/", "", ""},
+		{"https://h/1.5/../", "", ""},
+		{"https://h/1.5/al%2Fice/", "", ""},
+		{"https://alice:hunter2@h/1.5/alice/", "", ""},
+		{"ftp://h/1.5/alice/", "", ""},
+	} {
+		base, user, err := (&RemoteStoreConfig{URL: tc.url}).split()
+		switch {
+		case tc.user == "" && err == nil:
+			t.Errorf("%s: accepted as %s + %s", tc.url, base, user)
+		case tc.user == "" && strings.Contains(err.Error(), "hunter2"):
+			t.Errorf("%s: the error shows the password: %v", tc.url, err)
+		case tc.user != "" && (err != nil || base != tc.base || user != tc.user):
+			t.Errorf("%s: %q %q %v; want %q %q", tc.url, base, user, err, tc.base, tc.user)
+		}
+	}
+}
+
+// The storage commands need no key_file; store.user puts the hub under
+// another store user.
+func TestStorageConfig(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "server.yaml")
+	if err := os.WriteFile(cfg, []byte("store:\n  sqlite: s.db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := runSplit(t, "--config", cfg, "storage", "user", "list"); code != exitOK {
+		t.Errorf("storage user list without key_file: exit %d %s%s", code, out, errOut)
+	}
+	if _, errOut, code := runSplit(t, "--config", cfg, "sync"); code == exitOK || !strings.Contains(errOut, "key_file") {
+		t.Errorf("sync without key_file: exit %d %s", code, errOut)
+	}
+	for y, ok := range map[string]bool{
+		"key_file: k\nstore:\n  sqlite: s.db\n  user: carol\n":                           true,
+		"key_file: k\nstore:\n  sqlite: s.db\n  user: ../x\n":                            false,
+		"key_file: k\nstore:\n  remote: {url: https://h/1.5/a/}\n  user: carol\n":        false,
+		"key_file: k\nstore:\n  sqlite: s.db\n  postgres: postgres://h/db\n":             false,
+		"key_file: k\nstore:\n  remote: {url: https://h/1.5/a/, username: a}\n":          false,
+		"key_file: k\nstore:\n  remote: {url: https://h/1.5/a/, token_file: t}\n":        true,
+		"key_file: k\nstore:\n  remote: {url: 'https://a:pw@h/1.5/a/', token_file: t}\n": false,
+	} {
+		if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := loadConfig(cfg)
+		if (err == nil) != ok {
+			t.Errorf("%q: loadConfig = %v, want ok %v", y, err, ok)
+		}
+		if err != nil && strings.Contains(err.Error(), ":pw@") {
+			t.Errorf("%q: the error shows the password: %v", y, err)
+		}
+		if ok && c.Store.SQLite != "" && c.Store.user() != "carol" {
+			t.Errorf("store user %q", c.Store.user())
 		}
 	}
 }

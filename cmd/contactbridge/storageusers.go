@@ -53,6 +53,7 @@ type storageUsers struct {
 	mu       sync.Mutex
 	hashes   map[string]string
 	stamp    string                 // size and mtime of the file read
+	file     os.FileInfo            // the file read, to tell a replaced one
 	verified map[[32]byte]time.Time // HMAC of (user, password) → until when
 	secret   []byte                 // HMAC key of verified, per process
 	// dummy is checked for unknown users, so that timing does not tell
@@ -95,9 +96,9 @@ func (u *storageUsers) reload() error {
 	if err != nil {
 		return fmt.Errorf("storage users: %w", err)
 	}
-	stamp := fmt.Sprint(fi.Size(), fi.ModTime().UnixNano())
-	if stamp == u.stamp {
-		return nil
+	stamp := fmt.Sprint(fi.Size(), fi.ModTime().UnixNano(), fi.Mode())
+	if stamp == u.stamp && u.file != nil && os.SameFile(fi, u.file) {
+		return nil // `storage user` replaces the file: a new one is read
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("storage users: %s is readable by others (mode %v): chmod 600 it", u.path, fi.Mode().Perm())
@@ -117,7 +118,7 @@ func (u *storageUsers) reload() error {
 	if f.Users == nil {
 		f.Users = map[string]string{}
 	}
-	u.hashes, u.stamp = f.Users, stamp
+	u.hashes, u.stamp, u.file = f.Users, stamp, fi
 	clear(u.verified) // a changed or removed password stops working at once
 	return nil
 }

@@ -25,7 +25,7 @@ var ErrBadCredentials = errors.New("bad credentials")
 const basicRealm = `Basic realm="contactbridge", charset="UTF-8"`
 
 // authenticate checks the request's Basic credentials, refusing without a
-// check a client IP or user name that failed too often. It answers the
+// check a client IP, or a user name from that IP, that failed too often. It answers the
 // request itself and returns false unless the credentials are good.
 func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
 	user, password, ok := r.BasicAuth()
@@ -36,18 +36,20 @@ func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	}
 	ip := clientIP(r)
 	now := s.now()
-	if wait, blocked := s.logins.blocked(now, ip, user); blocked {
+	if wait, ok := s.logins.begin(now, ip, user); !ok {
 		s.log.WarnContext(r.Context(), "login refused: too many failures", "user", user, "ip", ip)
 		w.Header().Set("Retry-After", strconv.Itoa(wait))
 		sendCode(w, http.StatusTooManyRequests, codeUnknown)
 		return "", false
 	}
 	err := s.auth.Authenticate(r.Context(), user, password)
+	if !errors.Is(err, ErrBadCredentials) {
+		s.logins.succeeded(now, ip, user)
+	}
 	switch {
 	case err == nil:
 		return user, true
 	case errors.Is(err, ErrBadCredentials):
-		s.logins.failed(now, ip, user)
 		s.log.InfoContext(r.Context(), "login failed", "user", user, "ip", ip)
 		w.Header().Set("WWW-Authenticate", basicRealm)
 		sendCode(w, http.StatusUnauthorized, codeUnknown)

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,11 +70,11 @@ func TestLoginFailuresAreLimited(t *testing.T) {
 	if got := r.header.Get("Retry-After"); got != "60" {
 		t.Fatalf("Retry-After %q, want 60", got)
 	}
-	e.do("GET", "/1.5/bob/info/collections", "", as("bob", "secret-b")).
-		want(t, "another user from the same IP", http.StatusTooManyRequests, "")
 	if got := e.auth.callCount(); got != calls {
 		t.Fatalf("the authenticator was called %d times while the login was refused", got-calls)
 	}
+	e.do("GET", "/1.5/bob/info/collections", "", as("bob", "secret-b")).
+		want(t, "another user from the same IP", http.StatusOK, "")
 	e.hclock.Advance(59 * time.Second)
 	if got := e.do("GET", "/1.5/alice/info/collections", "").want(t, "a second before the window ends", http.StatusTooManyRequests, "").
 		header.Get("Retry-After"); got != "1" {
@@ -95,26 +96,65 @@ func TestLoginFailuresArePerIPAndPerUser(t *testing.T) {
 		e.handler.ServeHTTP(rec, req)
 		return rec.Code
 	}
-	for _, tc := range []struct {
+	type step struct {
 		name, ip, user, password string
 		want                     int
-	}{
+	}
+	steps := []step{
 		{"alice fails from .1", "192.0.2.1", "alice", "x", http.StatusUnauthorized},
-		{"alice fails from .2", "192.0.2.2", "alice", "x", http.StatusUnauthorized},
-		{"alice is blocked from a fresh IP", "192.0.2.3", "alice", "secret-a", http.StatusTooManyRequests},
-		{"bob is not, from that IP", "192.0.2.3", "bob", "secret-b", http.StatusOK},
-		{"bob fails from .9", "192.0.2.9", "bob", "x", http.StatusUnauthorized},
-		{"carol fails from .9", "192.0.2.9", "carol", "x", http.StatusUnauthorized},
-		{".9 is blocked for any user", "192.0.2.9", "dave", "x", http.StatusTooManyRequests},
-		{"bob has one failure left elsewhere", "192.0.2.4", "bob", "secret-b", http.StatusOK},
-		{"an IPv6 client is its own", "2001:db8::1", "bob", "secret-b", http.StatusOK},
-	} {
-		if tc.ip == "2001:db8::1" {
-			tc.ip = "[" + tc.ip + "]"
-		}
+		{"alice fails again from .1", "192.0.2.1", "alice", "x", http.StatusUnauthorized},
+		{"alice is blocked from .1", "192.0.2.1", "alice", "secret-a", http.StatusTooManyRequests},
+		{"but not from another IP: nobody can lock her out", "192.0.2.2", "alice", "secret-a", http.StatusOK},
+		{"bob is not blocked from .1", "192.0.2.1", "bob", "secret-b", http.StatusOK},
+		{"an IPv6 client is its own", "[2001:db8::1]", "alice", "secret-a", http.StatusOK},
+	}
+	// An IP that fails Max × IPFactor times, over many names, is blocked
+	// for every name.
+	for i := range 2 * httpapi.IPFactor {
+		steps = append(steps, step{"spraying from .9", "192.0.2.9", "user" + strconv.Itoa(i), "x", http.StatusUnauthorized})
+	}
+	steps = append(steps, step{".9 is blocked for any user", "192.0.2.9", "bob", "secret-b", http.StatusTooManyRequests})
+	for _, tc := range steps {
 		if got := get(tc.ip, tc.user, tc.password); got != tc.want {
 			t.Fatalf("%s: status %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A login in progress counts as failed until it succeeds: attempts sent at
+// once cannot run more password checks than the limit allows.
+func TestConcurrentLoginsCountBeforeTheCheck(t *testing.T) {
+	e := newEnv(t, config{options: func(o *httpapi.Options) { o.LoginFailures.Max = 1 }})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e.auth.hold = func(string) {
+		// Only the first check waits, so that a wrong second one fails
+		// the test instead of hanging it.
+		once.Do(func() {
+			close(entered)
+			<-release
+		})
+	}
+	get := func() int {
+		req := httptest.NewRequest("GET", "/1.5/alice/info/collections", nil)
+		req.RemoteAddr = "192.0.2.1:40000"
+		req.SetBasicAuth("alice", "x")
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	first := make(chan int, 1)
+	go func() { first <- get() }()
+	<-entered // the first attempt is being checked
+	if got := get(); got != http.StatusTooManyRequests {
+		t.Errorf("a second attempt while the first is checked: status %d, want 429 without a check", got)
+	}
+	close(release)
+	if got := <-first; got != http.StatusUnauthorized {
+		t.Errorf("the first attempt: status %d, want 401", got)
+	}
+	if n := e.auth.callCount(); n != 1 {
+		t.Errorf("%d password checks, want 1", n)
 	}
 }
 

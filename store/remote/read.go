@@ -170,10 +170,12 @@ func (s *Store) Info(ctx context.Context, user string) (map[string]store.Usage, 
 // check validates a collection name and, with withID, a record id, so
 // that no request goes out with a path the server would read otherwise.
 func check(op, collection, id string, withID bool) error {
-	if !store.ValidCollection(collection) {
+	// "." and ".." are valid names, but a proxy that tidies paths would
+	// make storage/.. the user's root, so they are never sent.
+	if !store.ValidCollection(collection) || collection == "." || collection == ".." {
 		return fmt.Errorf("remote: %s: collection name %q: %w", op, collection, store.ErrInvalid)
 	}
-	if withID && !store.ValidID(id) {
+	if withID && (!store.ValidID(id) || id == "." || id == "..") {
 		return fmt.Errorf("remote: %s: id %q: %w", op, id, store.ErrInvalid)
 	}
 	return nil

@@ -119,12 +119,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{base: base, opts: opts, http: opts.HTTPClient, log: opts.Logger, sleep: opts.sleep, conf: map[string]*serverConfig{}}
 	if s.http == nil {
-		s.http = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
-			MaxIdleConnsPerHost: 8,
-			IdleConnTimeout:     90 * time.Second,
-		}}
+		s.http = &http.Client{
+			Timeout: 60 * time.Second,
+			Transport: &http.Transport{
+				Proxy:               http.ProxyFromEnvironment,
+				TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
+				MaxIdleConnsPerHost: 8,
+				IdleConnTimeout:     90 * time.Second,
+			},
+			// Sync servers do not redirect; following one could send
+			// the credentials elsewhere, or to plain http, and turn a
+			// POST into a GET. The 3xx is an error for the caller.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -207,3 +207,48 @@ func TestOpenRefusesCleartextBeyondLoopback(t *testing.T) {
 		}
 	}
 }
+
+// A redirect is an error: following it could carry the credentials to
+// another host or to plain http.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	sc := &script{answers: []func(http.ResponseWriter){answer(http.StatusFound, "", "Location", "http://elsewhere.example/1.5/alice/storage/contacts/a")}}
+	s, _ := open(t, sc, Options{Credentials: basic})
+	if _, err := s.Get(context.Background(), "alice", "contacts", "a"); err == nil || !strings.Contains(err.Error(), "302") {
+		t.Errorf("Get answered by a redirect = %v, want an HTTP 302 error", err)
+	}
+	if len(sc.reqs) != 1 {
+		t.Errorf("%d requests, want 1", len(sc.reqs))
+	}
+}
+
+// A conditional write whose answer was lost is not sent again: the second
+// attempt would fail on the first one's timestamp.
+func TestConditionalPutIsNotRepeated(t *testing.T) {
+	sc := &script{answers: []func(http.ResponseWriter){answer(http.StatusInternalServerError, "0"), answer(http.StatusOK, "1.00")}}
+	s, waits := open(t, sc, Options{})
+	payload := "p"
+	if _, err := s.Put(context.Background(), "alice", "contacts", store.Write{ID: "a", Payload: &payload}, store.Since(0)); err == nil {
+		t.Error("Put succeeded")
+	}
+	if len(sc.reqs) != 1 || len(*waits) != 0 {
+		t.Errorf("%d requests and waits %v; want one request", len(sc.reqs), *waits)
+	}
+	if _, err := s.Put(context.Background(), "alice", "contacts", store.Write{ID: "a", Payload: &payload}, store.Precondition{}); err != nil {
+		t.Errorf("unconditional Put after a 500: %v", err)
+	}
+}
+
+// "." and ".." never go out as path segments.
+func TestDotSegmentsAreRefused(t *testing.T) {
+	sc := &script{}
+	s, _ := open(t, sc, Options{})
+	if _, err := s.DeleteCollection(context.Background(), "alice", "..", store.Precondition{}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("DeleteCollection(..) = %v", err)
+	}
+	if _, err := s.Delete(context.Background(), "alice", "contacts", "..", store.Precondition{}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("Delete(contacts/..) = %v", err)
+	}
+	if len(sc.reqs) != 0 {
+		t.Errorf("%d requests went out", len(sc.reqs))
+	}
+}

@@ -40,8 +40,11 @@ func (s *Store) Put(ctx context.Context, user, collection string, w store.Write,
 	if err != nil {
 		return 0, fmt.Errorf("remote: %s: %w", op, err)
 	}
+	// Sent again after a lost answer only without a precondition: the
+	// second attempt of a conditional one would fail on the first's
+	// timestamp though the write took place.
 	r, err := s.do(ctx, &call{op: op, user: user, method: http.MethodPut, path: itemPath(collection, w.ID),
-		header: precondition(nil, pre), body: body, ctype: "application/json", safe: true})
+		header: precondition(nil, pre), body: body, ctype: "application/json", safe: !pre.Set})
 	if err != nil {
 		return 0, err
 	}
@@ -154,7 +157,7 @@ func (s *Store) Delete(ctx context.Context, user, collection, id string, pre sto
 		return 0, err
 	}
 	return s.delete(ctx, &call{op: op, user: user, method: http.MethodDelete, path: itemPath(collection, id),
-		header: precondition(nil, pre), safe: true})
+		header: precondition(nil, pre), safe: !pre.Set})
 }
 
 // DeleteIDs implements store.Store.
@@ -172,7 +175,7 @@ func (s *Store) DeleteIDs(ctx context.Context, user, collection string, ids []st
 		}
 	}
 	return s.delete(ctx, &call{op: op, user: user, method: http.MethodDelete, path: "storage/" + collection,
-		query: url.Values{"ids": {strings.Join(ids, ",")}}, header: precondition(nil, pre), safe: true})
+		query: url.Values{"ids": {strings.Join(ids, ",")}}, header: precondition(nil, pre), safe: !pre.Set})
 }
 
 // DeleteCollection implements store.Store.
@@ -182,7 +185,7 @@ func (s *Store) DeleteCollection(ctx context.Context, user, collection string, p
 		return 0, err
 	}
 	return s.delete(ctx, &call{op: op, user: user, method: http.MethodDelete, path: "storage/" + collection,
-		header: precondition(nil, pre), safe: true})
+		header: precondition(nil, pre), safe: !pre.Set})
 }
 
 // DeleteUser implements store.Store.
