@@ -88,3 +88,26 @@ func MergeWrites(ws []Write) []Write {
 	}
 	return out
 }
+
+// MaxOpenBatches is the most batches a user may have open in one
+// collection at once; BeginBatch beyond it is ErrSizeLimit. With the quota
+// applied to each batch's staged bytes (CheckBatch), it bounds what
+// uncommitted batches can hold.
+const MaxOpenBatches = 8
+
+// CheckBatch checks the totals a batch would reach with an append or a
+// commit: past MaxTotalRecords or MaxTotalBytes is ErrSizeLimit; when
+// appending, staged payload bytes past quota (> 0) is ErrOverQuota, as no
+// commit of them could fit.
+func (l Limits) CheckBatch(records, bytes, quota int64, appending bool) error {
+	if records > int64(l.MaxTotalRecords) {
+		return fmt.Errorf("batch of %d records, at most %d: %w", records, l.MaxTotalRecords, ErrSizeLimit)
+	}
+	if bytes > l.MaxTotalBytes {
+		return fmt.Errorf("batch of %d bytes, at most %d: %w", bytes, l.MaxTotalBytes, ErrSizeLimit)
+	}
+	if appending && quota > 0 && bytes > quota {
+		return fmt.Errorf("batch of %d bytes, quota %d: %w", bytes, quota, ErrOverQuota)
+	}
+	return nil
+}

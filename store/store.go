@@ -302,13 +302,15 @@ type Store interface {
 	// BeginBatch opens a batch upload to collection and returns its id, an
 	// opaque string of URL-safe characters. Batches expire after
 	// BatchLifetime. A batch id is valid only for the user and collection
-	// that opened it; anywhere else it is ErrBatchNotFound.
+	// that opened it; anywhere else it is ErrBatchNotFound. A user with
+	// MaxOpenBatches open in the collection gets ErrSizeLimit.
 	BeginBatch(ctx context.Context, user, collection string) (string, error)
 
 	// AppendBatch validates ws as Post does and stages the valid ones in the
 	// batch; nothing becomes visible until CommitBatch. The WriteResult has
 	// no Modified. Totals past MaxTotalRecords or MaxTotalBytes fail with
-	// ErrSizeLimit and stage nothing. An id staged twice takes the later
+	// ErrSizeLimit, and staged payload bytes past the quota with
+	// ErrOverQuota; either stages nothing and leaves the batch open. An id staged twice takes the later
 	// write's fields over the earlier's, as two Puts would.
 	AppendBatch(ctx context.Context, user, collection, batch string, ws []Write) (WriteResult, error)
 

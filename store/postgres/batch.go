@@ -50,6 +50,16 @@ func (s *Store) BeginBatch(ctx context.Context, user, collection string) (string
 			if err := dropBatches(ctx, tx, batchExpireSQL, nowMS, expireBatches); err != nil {
 				return fmt.Errorf("drop expired batches: %w", err)
 			}
+			// Replicas beginning batches at the same moment may each
+			// pass this count: the bound is a bound on abuse, not exact.
+			var open int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM batches WHERE username = $1 AND name = $2 AND expires > $3`,
+				user, collection, nowMS).Scan(&open); err != nil {
+				return err
+			}
+			if open >= store.MaxOpenBatches {
+				return fmt.Errorf("%d batches open, at most %d: %w", open, store.MaxOpenBatches, store.ErrSizeLimit)
+			}
 			_, err := tx.Exec(ctx, `INSERT INTO batches (bid, username, name, expires, records, bytes) VALUES ($1, $2, $3, $4, 0, 0)`,
 				id, user, collection, nowMS+store.BatchLifetime.Milliseconds())
 			return err
@@ -94,7 +104,7 @@ func (s *Store) AppendBatch(ctx context.Context, user, collection, batch string,
 			if err != nil {
 				return err
 			}
-			if err := s.checkTotals(b, len(ok), bytes); err != nil {
+			if err := s.limits.CheckBatch(b.records+int64(len(ok)), b.bytes+bytes, s.quota, true); err != nil {
 				return err
 			}
 			if len(ok) == 0 {
@@ -146,7 +156,7 @@ func (s *Store) CommitBatch(ctx context.Context, user, collection, batch string,
 			if err != nil {
 				return err
 			}
-			if err := s.checkTotals(b, len(ok), bytes); err != nil {
+			if err := s.limits.CheckBatch(b.records+int64(len(ok)), b.bytes+bytes, s.quota, false); err != nil {
 				return err
 			}
 			staged, err := w.batchItems(batch)
@@ -197,16 +207,6 @@ func lockBatch(ctx context.Context, tx pgx.Tx, user, collection, id string, nowM
 		return b, store.ErrBatchNotFound
 	}
 	return b, err
-}
-
-func (s *Store) checkTotals(b batchTotals, records int, bytes int64) error {
-	if n := b.records + int64(records); n > int64(s.limits.MaxTotalRecords) {
-		return fmt.Errorf("batch of %d records, at most %d: %w", n, s.limits.MaxTotalRecords, store.ErrSizeLimit)
-	}
-	if n := b.bytes + bytes; n > s.limits.MaxTotalBytes {
-		return fmt.Errorf("batch of %d bytes, at most %d: %w", n, s.limits.MaxTotalBytes, store.ErrSizeLimit)
-	}
-	return nil
 }
 
 // batchItems returns the writes staged in batch, in order.

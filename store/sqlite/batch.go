@@ -12,6 +12,7 @@ import (
 )
 
 // BeginBatch implements store.Store. It also drops every expired batch.
+// Serialised with every write, it keeps the MaxOpenBatches bound exactly.
 func (s *Store) BeginBatch(ctx context.Context, user, collection string) (string, error) {
 	var id string
 	err := checkNames(user, collection)
@@ -27,6 +28,13 @@ func (s *Store) BeginBatch(ctx context.Context, user, collection string) (string
 			}
 			if _, err := w.exec(w.st.batchExpire, w.nowMS); err != nil {
 				return err
+			}
+			var open int
+			if err := w.queryRow(w.st.batchOpen, user, collection).Scan(&open); err != nil {
+				return err
+			}
+			if open >= store.MaxOpenBatches {
+				return fmt.Errorf("%d batches open, at most %d: %w", open, store.MaxOpenBatches, store.ErrSizeLimit)
 			}
 			_, err := w.exec(w.st.batchNew, id, user, collection, w.nowMS+store.BatchLifetime.Milliseconds())
 			return err
@@ -53,7 +61,7 @@ func (s *Store) AppendBatch(ctx context.Context, user, collection, batch string,
 			if err != nil {
 				return err
 			}
-			if err := s.checkTotals(b, len(ok), bytes); err != nil {
+			if err := s.limits.CheckBatch(b.records+int64(len(ok)), b.bytes+bytes, s.quota, true); err != nil {
 				return err
 			}
 			for _, x := range ok {
@@ -86,7 +94,7 @@ func (s *Store) CommitBatch(ctx context.Context, user, collection, batch string,
 			if err != nil {
 				return err
 			}
-			if err := s.checkTotals(b, len(ok), bytes); err != nil {
+			if err := s.limits.CheckBatch(b.records+int64(len(ok)), b.bytes+bytes, s.quota, false); err != nil {
 				return err
 			}
 			staged, err := w.batchItems(batch)
@@ -139,16 +147,6 @@ func (w *wtx) batch(user, collection, id string) (batchTotals, error) {
 		return b, store.ErrBatchNotFound
 	}
 	return b, err
-}
-
-func (s *Store) checkTotals(b batchTotals, records int, bytes int64) error {
-	if n := b.records + int64(records); n > int64(s.limits.MaxTotalRecords) {
-		return fmt.Errorf("batch of %d records, at most %d: %w", n, s.limits.MaxTotalRecords, store.ErrSizeLimit)
-	}
-	if n := b.bytes + bytes; n > s.limits.MaxTotalBytes {
-		return fmt.Errorf("batch of %d bytes, at most %d: %w", n, s.limits.MaxTotalBytes, store.ErrSizeLimit)
-	}
-	return nil
 }
 
 // batchItems returns the writes staged in batch, in order.

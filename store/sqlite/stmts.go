@@ -25,6 +25,7 @@ type writeStmts struct {
 	upsert                                   [upsertSizes]*sql.Stmt
 
 	batchNew, batchGet, batchSet, batchDel  *sql.Stmt
+	batchOpen                               *sql.Stmt
 	batchExpire, batchExpireItems           *sql.Stmt
 	batchCollDel, batchCollItemsDel         *sql.Stmt
 	batchUserDel, batchUserItemsDel         *sql.Stmt
@@ -62,6 +63,7 @@ func (st *writeStmts) list() []stmtDef {
 
 		{&st.batchNew, `INSERT INTO batches (bid, user, name, expires, records, bytes) VALUES (?, ?, ?, ?, 0, 0)`},
 		{&st.batchGet, `SELECT records, bytes FROM batches WHERE bid = ? AND user = ? AND name = ? AND expires > ?`},
+		{&st.batchOpen, `SELECT count(*) FROM batches WHERE user = ? AND name = ?`},
 		{&st.batchSet, `UPDATE batches SET records = ?, bytes = ? WHERE bid = ?`},
 		{&st.batchDel, `DELETE FROM batches WHERE bid = ?`},
 		{&st.batchExpireItems, `DELETE FROM batch_items WHERE bid IN (SELECT bid FROM batches WHERE expires <= ?)`},

@@ -12,6 +12,33 @@ import (
 // absence.
 func edgeCases() []testCase {
 	return []testCase{
+		{name: "a batch stages no more than the quota", opts: quota10, run: func(t *testing.T, e *env) {
+			b := e.begin(t, "c")
+			e.appendAll(t, "c", b, rec("a", "123456"))
+			_, err := e.s.AppendBatch(e.ctx, e.user, "c", b, []store.Write{rec("b", "123456")})
+			wantErr(t, "AppendBatch past the quota", err, store.ErrOverQuota)
+			res, err := e.s.CommitBatch(e.ctx, e.user, "c", b, nil, store.Precondition{})
+			if err != nil {
+				t.Fatalf("CommitBatch after the refused append: %v (the batch stays open)", err)
+			}
+			wantIDs(t, "committed", res.Success, "a")
+		}},
+		{name: "a user opens at most MaxOpenBatches batches in a collection", run: func(t *testing.T, e *env) {
+			var open []string
+			for range store.MaxOpenBatches {
+				open = append(open, e.begin(t, "c"))
+			}
+			_, err := e.s.BeginBatch(e.ctx, e.user, "c")
+			wantErr(t, "BeginBatch beyond MaxOpenBatches", err, store.ErrSizeLimit)
+			e.begin(t, "other")       // another collection has its own
+			e.as("bob").begin(t, "c") // and another user
+			if _, err := e.s.CommitBatch(e.ctx, e.user, "c", open[0], nil, store.Precondition{}); err != nil {
+				t.Fatal(err)
+			}
+			e.begin(t, "c") // a committed batch frees its place
+			e.clock.Advance(store.BatchLifetime)
+			e.begin(t, "c") // so do expired ones
+		}},
 		{name: "delete user ends the user's open batches", run: func(t *testing.T, e *env) {
 			b := e.begin(t, "c")
 			e.appendAll(t, "c", b, recs("a")...)
