@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/contactbridge/contactbridge/connectors"
@@ -31,17 +29,14 @@ type client struct {
 	// fresh one (set by the Connector).
 	reauth func()
 
-	hcMu    sync.Mutex
-	hc      *http.Client // authorises with the account's token
-	base    *url.URL     // the API endpoint, ending in "/"
-	account string       // names the account in errors
+	connectors.AuthorizedClient // authorises with the account's token
+
+	base    *url.URL // the API endpoint, ending in "/"
+	account string   // names the account in errors
 	retry   connectors.RetryPolicy
 	log     *slog.Logger
 	sleep   func(context.Context, time.Duration) error
 	now     func() time.Time
-
-	mu       sync.Mutex
-	requests map[string]int64 // by endpoint name
 }
 
 // apiError is Google's error body: {"error": {...}}.
@@ -189,7 +184,7 @@ func (c *client) do(ctx context.Context, name, method, path string, query url.Va
 
 // once sends one attempt and reads the answer in full.
 func (c *client) once(ctx context.Context, name, method, u string, payload []byte) (int, http.Header, []byte, error) {
-	c.count(name)
+	c.Count(name)
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
@@ -202,7 +197,7 @@ func (c *client) once(ctx context.Context, name, method, u string, payload []byt
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := c.httpClient().Do(req)
+	res, err := c.Client().Do(req)
 	if err != nil {
 		return 0, nil, nil, redactErr(err)
 	}
@@ -220,44 +215,12 @@ func (c *client) once(ctx context.Context, name, method, u string, payload []byt
 // redactErr strips what an error of the OAuth transport may carry of the
 // token exchange (its raw body) down to the error code.
 func redactErr(err error) error {
+	if se, ok := connectors.SignInFailure(err); ok {
+		return se
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "oauth2:") {
-		if i := strings.Index(msg, "Response:"); i >= 0 {
-			msg = strings.TrimSpace(msg[:i])
-		}
-		return fmt.Errorf("sign-in: %s: run `contactbridge accounts connect` if the account's access was revoked", msg)
+		return ue.Err
 	}
 	return err
-}
-
-// count counts one request to endpoint name.
-func (c *client) count(name string) {
-	c.mu.Lock()
-	c.requests[name]++
-	c.mu.Unlock()
-}
-
-// counts returns the requests sent so far by endpoint name.
-func (c *client) counts() map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.requests)
-}
-
-// httpClient returns the authorised client.
-func (c *client) httpClient() *http.Client {
-	c.hcMu.Lock()
-	defer c.hcMu.Unlock()
-	return c.hc
-}
-
-// setHTTPClient replaces the authorised client.
-func (c *client) setHTTPClient(hc *http.Client) {
-	c.hcMu.Lock()
-	c.hc = hc
-	c.hcMu.Unlock()
 }

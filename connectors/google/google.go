@@ -175,7 +175,7 @@ func New(ctx context.Context, cfg Config) (*Connector, error) {
 	}
 	c := &Connector{
 		c: &client{base: base, account: account, retry: cfg.Retry.WithDefaults(), log: log,
-			sleep: connectors.SleepContext, now: time.Now, requests: map[string]int64{}},
+			sleep: connectors.SleepContext, now: time.Now},
 		raw: raw, pageSize: ps, delay: max(cmp.Or(cfg.ListingDelay, DefaultListingDelay), 0), seen: map[string]*Person{}, keys: map[string]string{},
 		conf: conf, tctx: tctx, refresh: cfg.RefreshToken,
 	}
@@ -192,7 +192,7 @@ func (c *Connector) authorize(tok *oauth2.Token) {
 	c.mu.Lock()
 	c.ts = ts
 	c.mu.Unlock()
-	c.c.setHTTPClient(hc)
+	c.c.SetClient(hc)
 }
 
 // session is what the connector keeps between runs (connectors.Resumer):
@@ -229,7 +229,7 @@ func (c *Connector) Session() string {
 }
 
 // Requests returns the API requests sent so far, by endpoint.
-func (c *Connector) Requests() map[string]int64 { return c.c.counts() }
+func (c *Connector) Requests() map[string]int64 { return c.c.Counts() }
 
 // Capabilities implements connectors.Connector.
 func (c *Connector) Capabilities() connectors.Capabilities {
@@ -390,8 +390,8 @@ func (c *Connector) photo(ctx context.Context, u string) ([]byte, string, error)
 	if err != nil {
 		return nil, "", err
 	}
-	c.c.count("photo")
-	res, err := c.c.httpClient().Do(req)
+	c.c.Count("photo")
+	res, err := c.c.Client().Do(req)
 	if err != nil {
 		return nil, "", redactErr(err)
 	}

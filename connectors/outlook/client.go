@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -37,9 +36,9 @@ type client struct {
 	// reauth drops the access token, so the next request gets a fresh one.
 	reauth func()
 
-	hcMu    sync.Mutex
-	hc      *http.Client // authorises with the account's token
-	base    *url.URL     // the service root, ending in "/"
+	connectors.AuthorizedClient // authorises with the account's token
+
+	base    *url.URL // the service root, ending in "/"
 	account string
 	retry   connectors.RetryPolicy
 	log     *slog.Logger
@@ -47,9 +46,6 @@ type client struct {
 	now     func() time.Time
 	slots   *semaphore.Weighted
 	width   int64 // the semaphore's size
-
-	mu       sync.Mutex
-	requests map[string]int64
 }
 
 // An APIError is an answer of Graph the connector did not expect. Its
@@ -222,7 +218,7 @@ func (c *client) once(ctx context.Context, r request, u string, slots int64) (*a
 		return nil, err
 	}
 	defer c.slots.Release(slots)
-	c.count(r.name)
+	c.Count(r.name)
 	var rd io.Reader
 	if r.body != nil {
 		rd = bytes.NewReader(r.body)
@@ -237,7 +233,7 @@ func (c *client) once(ctx context.Context, r request, u string, slots int64) (*a
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Add("Prefer", preferImmutable)
-	res, err := c.httpClient().Do(req)
+	res, err := c.Client().Do(req)
 	if err != nil {
 		return nil, redactErr(err)
 	}
@@ -274,44 +270,16 @@ func (e *signInError) Unwrap() error { return e.err }
 // redactErr strips what an error of the OAuth transport may carry of the
 // token exchange (its raw body) down to the error code.
 func redactErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
 	var se *signInError
 	if errors.As(err, &se) {
 		return se
 	}
-	msg := err.Error()
-	if strings.Contains(msg, "oauth2:") {
-		if i := strings.Index(msg, "Response:"); i >= 0 {
-			msg = strings.TrimSpace(msg[:i])
-		}
-		return &signInError{fmt.Errorf("sign-in: %s: run `contactbridge accounts connect` if the account's access was revoked", msg)}
+	if e, ok := connectors.SignInFailure(err); ok {
+		return &signInError{e}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
 	}
 	return err
-}
-
-func (c *client) count(name string) {
-	c.mu.Lock()
-	c.requests[name]++
-	c.mu.Unlock()
-}
-
-func (c *client) counts() map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.requests)
-}
-
-func (c *client) httpClient() *http.Client {
-	c.hcMu.Lock()
-	defer c.hcMu.Unlock()
-	return c.hc
-}
-
-func (c *client) setHTTPClient(hc *http.Client) {
-	c.hcMu.Lock()
-	c.hc = hc
-	c.hcMu.Unlock()
 }

@@ -124,8 +124,7 @@ func New(ctx context.Context, cfg Config) (*Connector, error) {
 	}
 	c := &Connector{
 		c: &client{base: base, account: cmp.Or(cfg.Account, "outlook"), retry: cfg.Retry.WithDefaults(), log: log,
-			sleep: connectors.SleepContext, now: time.Now, slots: semaphore.NewWeighted(int64(width)), width: int64(width),
-			requests: map[string]int64{}},
+			sleep: connectors.SleepContext, now: time.Now, slots: semaphore.NewWeighted(int64(width)), width: int64(width)},
 		pageSize: ps, folder: cfg.Folder, save: cfg.SaveRefreshToken, seen: map[string]*Contact{}, photos: map[string][32]byte{}, keys: map[string]string{},
 		conf: OAuthConfig(cfg.ClientID, cmp.Or(cfg.TokenURL, TokenURL(DefaultTenant))),
 		// The token source outlives ctx: it refreshes on later calls too.
@@ -150,7 +149,7 @@ func (c *Connector) authorize(tok *oauth2.Token, timeout time.Duration) {
 	c.mu.Lock()
 	c.ts = ts
 	c.mu.Unlock()
-	c.c.setHTTPClient(hc)
+	c.c.SetClient(hc)
 }
 
 // rotating hands out the tokens of src and keeps every new refresh token
@@ -212,7 +211,7 @@ func (c *Connector) Resume(_ context.Context, s string) error {
 	refresh := c.refresh
 	c.mu.Unlock()
 	c.authorize(&oauth2.Token{AccessToken: ss.AccessToken, Expiry: ss.Expiry, TokenType: "Bearer", RefreshToken: refresh},
-		c.c.httpClient().Timeout)
+		c.c.Client().Timeout)
 	return nil
 }
 
@@ -233,7 +232,7 @@ func (c *Connector) Session() string {
 
 // Requests returns the requests sent so far, by endpoint ("delta",
 // "$batch", "contacts.list", "contactFolders.list" …).
-func (c *Connector) Requests() map[string]int64 { return c.c.counts() }
+func (c *Connector) Requests() map[string]int64 { return c.c.Counts() }
 
 // Capabilities implements connectors.Connector: what Outlook stores
 // (mapping.go), writes in groups of up to Concurrency sequential batches
