@@ -215,7 +215,7 @@ func (db *davBench) check(ctx context.Context, r *davRig, n int, edited []int) (
 type davResult struct {
 	Machine Machine
 	Steps   []davStep
-	Checks  []davCheck
+	Checks  checks
 }
 
 // davCheck is one correctness check or target.
@@ -225,8 +225,35 @@ type davCheck struct {
 	Detail string
 }
 
-func (res *davResult) check(name string, ok bool, format string, args ...any) {
-	res.Checks = append(res.Checks, davCheck{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+// checks are the correctness checks and targets of one benchmark run.
+type checks []davCheck
+
+// add records a check.
+func (cs *checks) add(name string, ok bool, format string, args ...any) {
+	*cs = append(*cs, davCheck{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+}
+
+// err is errChecksFailed listing the failed checks, or nil; a missed
+// target (names beginning "target") is reported, not failed.
+func (cs checks) err() error {
+	var failed []string
+	for _, c := range cs {
+		if !c.OK && !strings.HasPrefix(c.Name, "target") {
+			failed = append(failed, c.Name+": "+c.Detail)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w:\n  %s", errChecksFailed, strings.Join(failed, "\n  "))
+}
+
+// markdown writes the checks as a table under a level-3 heading.
+func (cs checks) markdown(b *strings.Builder, heading string) {
+	fmt.Fprintf(b, "### %s\n\n| check | result | detail |\n|---|---|---|\n", heading)
+	for _, c := range cs {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", c.Name, yesNo(c.OK), strings.ReplaceAll(strings.ReplaceAll(c.Detail, "|", "\\|"), "\n", " "))
+	}
 }
 
 // Run measures every size for each tool.
@@ -256,7 +283,7 @@ func (db *davBench) phases(ctx context.Context, res *davResult, r *davRig, tool 
 	}
 	res.Steps = append(res.Steps, s)
 	msg, ok := db.check(ctx, r, n, nil)
-	res.check(fmt.Sprintf("%s n=%d: after the initial sync, Xandikos holds Radicale's contacts", tool, n), ok, "%s", msg)
+	res.Checks.add(fmt.Sprintf("%s n=%d: after the initial sync, Xandikos holds Radicale's contacts", tool, n), ok, "%s", msg)
 
 	var runs []davStep
 	for k := range max(db.Repeat, 1) {
@@ -284,7 +311,7 @@ func (db *davBench) phases(ctx context.Context, res *davResult, r *davRig, tool 
 	}
 	res.Steps = append(res.Steps, s)
 	msg, ok = db.check(ctx, r, n, edited)
-	res.check(fmt.Sprintf("%s n=%d: after the changes, Xandikos holds Radicale's contacts", tool, n), ok, "%s", msg)
+	res.Checks.add(fmt.Sprintf("%s n=%d: after the changes, Xandikos holds Radicale's contacts", tool, n), ok, "%s", msg)
 	return nil
 }
 
@@ -420,14 +447,5 @@ func runCardDAV(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := writeTo(*out, stdout, func(w io.Writer) error { return writeDavMarkdown(w, res) }); err != nil {
 		return err
 	}
-	var failed []string
-	for _, c := range res.Checks {
-		if !c.OK && !strings.HasPrefix(c.Name, "target") {
-			failed = append(failed, c.Name+": "+c.Detail)
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%w:\n  %s", errChecksFailed, strings.Join(failed, "\n  "))
-	}
-	return nil
+	return res.Checks.err()
 }

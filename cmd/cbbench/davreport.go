@@ -24,14 +24,14 @@ func (db *davBench) targets(res *davResult) {
 	for _, n := range db.Sizes {
 		if s := res.step(toolBridge, n, phaseNoChange); s != nil {
 			r, x := s.Requests["radicale"].Total(), s.Requests["xandikos"].Total()
-			res.check(fmt.Sprintf("target n=%d: a no-change sync is one request per account", n), r == 1 && x == 1,
+			res.Checks.add(fmt.Sprintf("target n=%d: a no-change sync is one request per account", n), r == 1 && x == 1,
 				"radicale %s, xandikos %s", s.Requests["radicale"], s.Requests["xandikos"])
 		}
 		if s := res.step(toolBridge, n, phaseChanges); s != nil {
 			k := len(Edited(n, db.Changes))
 			w := s.Requests["radicale"].Writes() + s.Requests["xandikos"].Writes()
 			other := s.Requests["radicale"].Total() + s.Requests["xandikos"].Total() - w
-			res.check(fmt.Sprintf("target n=%d: %d changes cost at most %d writes plus 2 requests per account", n, k, k),
+			res.Checks.add(fmt.Sprintf("target n=%d: %d changes cost at most %d writes plus 2 requests per account", n, k, k),
 				w <= k && other <= 4, "%d writes, %d other requests (radicale %s, xandikos %s)", w, other,
 				s.Requests["radicale"], s.Requests["xandikos"])
 		}
@@ -40,11 +40,11 @@ func (db *davBench) targets(res *davResult) {
 			if cb == nil || vs == nil {
 				continue
 			}
-			res.check(fmt.Sprintf("target n=%d %s: client CPU at most 1/10 of vdirsyncer's", n, phase),
+			res.Checks.add(fmt.Sprintf("target n=%d %s: client CPU at most 1/10 of vdirsyncer's", n, phase),
 				cb.Cost.CPU()*10 <= vs.Cost.CPU(), "%s vs %s (1/%.1f)", fmtDur(cb.Cost.CPU()), fmtDur(vs.Cost.CPU()),
 				float64(vs.Cost.CPU())/float64(max(cb.Cost.CPU(), 1)))
 			if phase == phaseInitial {
-				res.check(fmt.Sprintf("target n=%d initial: wall time no worse than vdirsyncer's", n),
+				res.Checks.add(fmt.Sprintf("target n=%d initial: wall time no worse than vdirsyncer's", n),
 					cb.Cost.Wall <= vs.Cost.Wall, "%s vs %s", fmtDur(cb.Cost.Wall), fmtDur(vs.Cost.Wall))
 			}
 		}
@@ -76,10 +76,8 @@ func writeDavMarkdown(w io.Writer, res *davResult) error {
 			fmtDur(s.Cost.CPU()), fmtBytes(s.Cost.PeakRSS), s.Requests["radicale"], s.Requests["xandikos"],
 			fmtDur(s.ServerCPU["radicale"].Round(10*time.Millisecond)), fmtDur(s.ServerCPU["xandikos"].Round(10*time.Millisecond)))
 	}
-	b.WriteString("\n### Checks and targets\n\n| check | result | detail |\n|---|---|---|\n")
-	for _, c := range res.Checks {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.Name, yesNo(c.OK), c.Detail)
-	}
+	b.WriteString("\n")
+	res.Checks.markdown(&b, "Checks and targets")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

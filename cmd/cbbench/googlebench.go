@@ -108,11 +108,7 @@ type googleResult struct {
 	Seed    uint64
 	Repeat  int
 	Steps   []googleStep
-	Checks  []davCheck
-}
-
-func (res *googleResult) check(name string, ok bool, format string, args ...any) {
-	res.Checks = append(res.Checks, davCheck{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	Checks  checks
 }
 
 // steps returns the steps of phase, in the order they ran.
@@ -121,18 +117,6 @@ func (res *googleResult) steps(phase string) []*googleStep {
 	for i := range res.Steps {
 		if res.Steps[i].Phase == phase {
 			out = append(out, &res.Steps[i])
-		}
-	}
-	return out
-}
-
-// Failed lists the correctness checks that failed; a missed target
-// (names beginning "target") is reported, not failed.
-func (res *googleResult) Failed() []string {
-	var out []string
-	for _, c := range res.Checks {
-		if !c.OK && !strings.HasPrefix(c.Name, "target") {
-			out = append(out, c.Name+": "+c.Detail)
 		}
 	}
 	return out
@@ -327,8 +311,8 @@ func (gb *googleBench) Run(ctx context.Context) (*googleResult, error) {
 	}
 	res.Steps = append(res.Steps, s)
 	msg, ok := r.compare(gb.N)
-	res.check("after the initial sync, B holds A's contacts", ok, "%s", msg)
-	res.check(fmt.Sprintf("the initial sync stores %d contacts in the hub", gb.N), s.Hub.records("contacts") == gb.N,
+	res.Checks.add("after the initial sync, B holds A's contacts", ok, "%s", msg)
+	res.Checks.add(fmt.Sprintf("the initial sync stores %d contacts in the hub", gb.N), s.Hub.records("contacts") == gb.N,
 		"hub: %s", s.Hub)
 
 	for k := range res.Repeat {
@@ -342,17 +326,17 @@ func (gb *googleBench) Run(ctx context.Context) (*googleResult, error) {
 		w := googleWrites(s.Requests)
 		// As in `cbbench vdir`: no contact written anywhere, and, apart,
 		// nothing written to the store at all (links and state included).
-		res.check(fmt.Sprintf("%s writes no contact", s.label(res.Changes, res.Repeat)), len(w) == 0 && !s.Hub.updated("contacts"),
+		res.Checks.add(fmt.Sprintf("%s writes no contact", s.label(res.Changes, res.Repeat)), len(w) == 0 && !s.Hub.updated("contacts"),
 			"writes to the accounts: %s; hub contacts written: %t", orNone(w), s.Hub.updated("contacts"))
 		if k == 0 {
 			// B lists its own creates of the import back (the People API
 			// has no token "after my writes"): storing the token that
 			// moves past them is this run's one write.
-			res.check(fmt.Sprintf("%s writes only account state", s.label(res.Changes, res.Repeat)), s.Hub.onlyState(),
+			res.Checks.add(fmt.Sprintf("%s writes only account state", s.label(res.Changes, res.Repeat)), s.Hub.onlyState(),
 				"store collections written: %s", s.Hub)
 			continue
 		}
-		res.check(fmt.Sprintf("%s writes nothing to the store", s.label(res.Changes, res.Repeat)), s.Hub.empty(),
+		res.Checks.add(fmt.Sprintf("%s writes nothing to the store", s.label(res.Changes, res.Repeat)), s.Hub.empty(),
 			"store collections written: %s", s.Hub)
 	}
 
@@ -366,8 +350,8 @@ func (gb *googleBench) Run(ctx context.Context) (*googleResult, error) {
 	}
 	res.Steps = append(res.Steps, s)
 	msg, ok = r.compare(gb.N)
-	res.check(fmt.Sprintf("after %d changes on A, B holds A's contacts", len(edited)), ok, "%s", msg)
-	res.check(fmt.Sprintf("%d changes update hub records and add none", len(edited)),
+	res.Checks.add(fmt.Sprintf("after %d changes on A, B holds A's contacts", len(edited)), ok, "%s", msg)
+	res.Checks.add(fmt.Sprintf("%d changes update hub records and add none", len(edited)),
 		s.Hub.updated("contacts") == (len(edited) > 0) && s.Hub.records("contacts") == 0, "hub: %s", s.Hub)
 	gb.targets(res)
 	return res, nil
@@ -381,15 +365,15 @@ func (gb *googleBench) targets(res *googleResult) {
 	for _, s := range res.steps(phaseInitial) {
 		a, b := s.Requests[googleA], s.Requests[googleB]
 		want := ceilDiv(n, googleListPage)
-		res.check(fmt.Sprintf("target initial: A is listed in ceil(N/%d) = %d connections.list pages", googleListPage, want),
+		res.Checks.add(fmt.Sprintf("target initial: A is listed in ceil(N/%d) = %d connections.list pages", googleListPage, want),
 			a["connections.list"] == want, "A: %s", a)
 		want = ceilDiv(n, googleBatchWrite)
-		res.check(fmt.Sprintf("target initial: B gets the N contacts in ceil(N/%d) = %d batchCreateContacts", googleBatchWrite, want),
+		res.Checks.add(fmt.Sprintf("target initial: B gets the N contacts in ceil(N/%d) = %d batchCreateContacts", googleBatchWrite, want),
 			b["batchCreateContacts"] == want, "B: %s", b)
 	}
 	for _, s := range res.steps(phaseNoChange) {
 		a, b := s.Requests[googleA], s.Requests[googleB]
-		res.check(fmt.Sprintf("target %s: one request per account (connections.list; token requests count)", s.label(k, res.Repeat)),
+		res.Checks.add(fmt.Sprintf("target %s: one request per account (connections.list; token requests count)", s.label(k, res.Repeat)),
 			a.Total() == 1 && b.Total() == 1 && a["connections.list"] == 1 && b["connections.list"] == 1,
 			"A: %s; B: %s", a, b)
 	}
@@ -397,7 +381,7 @@ func (gb *googleBench) targets(res *googleResult) {
 		a, b := s.Requests[googleA], s.Requests[googleB]
 		want := ceilDiv(k, googleBatchWrite)
 		other := b.Total() - b["batchUpdateContacts"] - b["connections.list"] - b["getBatchGet"]
-		res.check(fmt.Sprintf("target %d changes: 1 connections.list on A; %d batchUpdateContacts and its own 1 connections.list on B (getBatchGet shown, allowed)", k, want),
+		res.Checks.add(fmt.Sprintf("target %d changes: 1 connections.list on A; %d batchUpdateContacts and its own 1 connections.list on B (getBatchGet shown, allowed)", k, want),
 			a.Total() == 1 && a["connections.list"] == 1 && b["batchUpdateContacts"] == want && b["connections.list"] == 1 && other == 0,
 			"A: %s; B: %s", a, b)
 	}
@@ -622,10 +606,8 @@ func writeGoogleMarkdown(w io.Writer, res *googleResult) error {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s.label(res.Changes, res.Repeat), fmtDur(s.Cost.Wall), fmtCPU(s.Cost),
 			fmtBytes(s.Cost.PeakRSS), s.Requests[googleA], s.Requests[googleB], s.Hub, fmtDur(s.FakeCPU))
 	}
-	b.WriteString("\n### Checks and targets\n\n| check | result | detail |\n|---|---|---|\n")
-	for _, c := range res.Checks {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.Name, yesNo(c.OK), c.Detail)
-	}
+	b.WriteString("\n")
+	res.Checks.markdown(&b, "Checks and targets")
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -671,10 +653,7 @@ func runGoogle(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := writeTo(*out, stdout, func(w io.Writer) error { return writeGoogleMarkdown(w, res) }); err != nil {
 		return err
 	}
-	if failed := res.Failed(); len(failed) > 0 {
-		return fmt.Errorf("%w:\n  %s", errChecksFailed, strings.Join(failed, "\n  "))
-	}
-	return nil
+	return res.Checks.err()
 }
 
 // spawnCommand is the internal subcommand that runs one measured child.

@@ -167,11 +167,7 @@ type outlookResult struct {
 	Repeat    int
 	RateLimit int
 	Steps     []outlookStep
-	Checks    []davCheck
-}
-
-func (res *outlookResult) check(name string, ok bool, format string, args ...any) {
-	res.Checks = append(res.Checks, davCheck{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	Checks    checks
 }
 
 // steps returns the steps of phase, in the order they ran.
@@ -180,18 +176,6 @@ func (res *outlookResult) steps(phase string) []*outlookStep {
 	for i := range res.Steps {
 		if res.Steps[i].Phase == phase {
 			out = append(out, &res.Steps[i])
-		}
-	}
-	return out
-}
-
-// Failed lists the correctness checks that failed; a missed target
-// (names beginning "target") is reported, not failed.
-func (res *outlookResult) Failed() []string {
-	var out []string
-	for _, c := range res.Checks {
-		if !c.OK && !strings.HasPrefix(c.Name, "target") {
-			out = append(out, c.Name+": "+c.Detail)
 		}
 	}
 	return out
@@ -470,7 +454,7 @@ func (ob *outlookBench) Run(ctx context.Context) (*outlookResult, error) {
 		return spawnChild(ctx, ob.Spawner, r.cli.bin, append([]string{"--config", r.cli.config}, args...))
 	}
 	ran := func(s *outlookStep) {
-		res.check(fmt.Sprintf("%s runs without errors", s.label(res.Changes, res.Repeat)), s.Err == "", "%s",
+		res.Checks.add(fmt.Sprintf("%s runs without errors", s.label(res.Changes, res.Repeat)), s.Err == "", "%s",
 			cmp.Or(lastLines(s.Err, 3), "exit status 0"))
 	}
 
@@ -482,8 +466,8 @@ func (ob *outlookBench) Run(ctx context.Context) (*outlookResult, error) {
 	res.Steps = append(res.Steps, s)
 	ran(&s)
 	msg, ok := r.compare(ob.N)
-	res.check("after the initial sync, B holds A's contacts", ok, "%s", msg)
-	res.check(fmt.Sprintf("the initial sync stores %d contacts in the hub", ob.N), s.Hub.records("contacts") == ob.N,
+	res.Checks.add("after the initial sync, B holds A's contacts", ok, "%s", msg)
+	res.Checks.add(fmt.Sprintf("the initial sync stores %d contacts in the hub", ob.N), s.Hub.records("contacts") == ob.N,
 		"hub: %s", s.Hub)
 
 	for k := range res.Repeat {
@@ -497,17 +481,17 @@ func (ob *outlookBench) Run(ctx context.Context) (*outlookResult, error) {
 		ran(&s)
 		w := outlookWrites(s.Requests)
 		label := s.label(res.Changes, res.Repeat)
-		res.check(fmt.Sprintf("%s writes no contact", label), len(w) == 0 && !s.Hub.updated("contacts"),
+		res.Checks.add(fmt.Sprintf("%s writes no contact", label), len(w) == 0 && !s.Hub.updated("contacts"),
 			"writes to the mailboxes: %s; hub contacts written: %t", orNone(w), s.Hub.updated("contacts"))
 		if k == 0 {
 			// B lists its own creates of the import back through delta:
 			// storing the token that moves past them is this run's one
 			// write.
-			res.check(fmt.Sprintf("target %s: writes only account state", label), s.Hub.onlyState(),
+			res.Checks.add(fmt.Sprintf("target %s: writes only account state", label), s.Hub.onlyState(),
 				"store collections written: %s", s.Hub)
 			continue
 		}
-		res.check(fmt.Sprintf("target %s: writes nothing to the store", label), s.Hub.empty(),
+		res.Checks.add(fmt.Sprintf("target %s: writes nothing to the store", label), s.Hub.empty(),
 			"store collections written: %s", s.Hub)
 	}
 
@@ -522,8 +506,8 @@ func (ob *outlookBench) Run(ctx context.Context) (*outlookResult, error) {
 	res.Steps = append(res.Steps, s)
 	ran(&s)
 	msg, ok = r.compare(ob.N)
-	res.check(fmt.Sprintf("after %d changes on A, B holds A's contacts", len(edited)), ok, "%s", msg)
-	res.check(fmt.Sprintf("%d changes update hub records and add none", len(edited)),
+	res.Checks.add(fmt.Sprintf("after %d changes on A, B holds A's contacts", len(edited)), ok, "%s", msg)
+	res.Checks.add(fmt.Sprintf("%d changes update hub records and add none", len(edited)),
 		s.Hub.updated("contacts") == (len(edited) > 0) && s.Hub.records("contacts") == 0, "hub: %s", s.Hub)
 	ob.agree(res)
 	ob.targets(res)
@@ -564,7 +548,7 @@ func (ob *outlookBench) agree(res *outlookResult) {
 			}
 		}
 	}
-	res.check("the proxies saw every request the fakes counted", len(bad) == 0, "%s", cmp.Or(strings.Join(bad, "; "), "they agree"))
+	res.Checks.add("the proxies saw every request the fakes counted", len(bad) == 0, "%s", cmp.Or(strings.Join(bad, "; "), "they agree"))
 }
 
 // targets adds the request targets, the protocol minimum, to the checks:
@@ -575,11 +559,11 @@ func (ob *outlookBench) targets(res *outlookResult) {
 	for _, s := range res.steps(phaseInitial) {
 		a, b := s.Requests[outlookA], s.Requests[outlookB]
 		want := ceilDiv(n, outlookDeltaPage)
-		res.check(fmt.Sprintf("target initial: A is read in ceil(N/%d) = %d delta pages", outlookDeltaPage, want),
+		res.Checks.add(fmt.Sprintf("target initial: A is read in ceil(N/%d) = %d delta pages", outlookDeltaPage, want),
 			s.Err == "" && a.HTTP["contacts.delta"] == want, "A: %s", a)
 		want = ceilDiv(n, outlookBatch)
 		photos := min(res.Photos, want)
-		res.check(fmt.Sprintf("target initial: B gets the N contacts in ceil(N/%d) = %d $batch of creates, and its %d photos in at most %d more",
+		res.Checks.add(fmt.Sprintf("target initial: B gets the N contacts in ceil(N/%d) = %d $batch of creates, and its %d photos in at most %d more",
 			outlookBatch, want, res.Photos, photos),
 			s.Err == "" && b.batches("contacts.create") == want && b.batches("photo.put") <= photos && b.Items["photo.put"] == res.Photos,
 			"B: %s", b)
@@ -589,20 +573,20 @@ func (ob *outlookBench) targets(res *outlookResult) {
 		label := s.label(k, res.Repeat)
 		if s.Run == 1 {
 			want := ceilDiv(n, outlookDeltaPage)
-			res.check(fmt.Sprintf("target %s: one delta page on A; B lists its own %d creates back in ceil(N/%d) = %d delta pages and reads none of them",
+			res.Checks.add(fmt.Sprintf("target %s: one delta page on A; B lists its own %d creates back in ceil(N/%d) = %d delta pages and reads none of them",
 				label, n, outlookDeltaPage, want),
 				s.Err == "" && a.HTTP.Total() == 1 && a.HTTP["contacts.delta"] == 1 && b.HTTP.Total() == want && b.HTTP["contacts.delta"] == want,
 				"A: %s; B: %s", a, b)
 			continue
 		}
-		res.check(fmt.Sprintf("target %s: one request per account (a delta page; token requests count)", label),
+		res.Checks.add(fmt.Sprintf("target %s: one request per account (a delta page; token requests count)", label),
 			s.Err == "" && a.HTTP.Total() == 1 && b.HTTP.Total() == 1 && a.HTTP["contacts.delta"] == 1 && b.HTTP["contacts.delta"] == 1,
 			"A: %s; B: %s", a, b)
 	}
 	for _, s := range res.steps(phaseChanges) {
 		a, b := s.Requests[outlookA], s.Requests[outlookB]
 		want := ceilDiv(k, outlookBatch)
-		res.check(fmt.Sprintf("target %d changes: 1 delta page on A (reads of the changed contacts' photos shown); %d $batch of updates and its own 1 delta page on B", k, want),
+		res.Checks.add(fmt.Sprintf("target %d changes: 1 delta page on A (reads of the changed contacts' photos shown); %d $batch of updates and its own 1 delta page on B", k, want),
 			s.Err == "" && a.HTTP["contacts.delta"] == 1 && b.batches("contacts.update") == want && b.HTTP["contacts.delta"] == 1 &&
 				b.HTTP.Total() == want+1,
 			"A: %s; B: %s", a, b)
@@ -919,10 +903,8 @@ func writeOutlookMarkdown(w io.Writer, res *outlookResult) error {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", label, fmtDur(s.Cost.Wall), cpu,
 			fmtBytes(s.Cost.PeakRSS), s.Requests[outlookA], s.Requests[outlookB], s.Hub, fmtDur(s.FakeCPU))
 	}
-	b.WriteString("\n### Checks and targets\n\n| check | result | detail |\n|---|---|---|\n")
-	for _, c := range res.Checks {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.Name, yesNo(c.OK), strings.ReplaceAll(strings.ReplaceAll(c.Detail, "|", "\\|"), "\n", " "))
-	}
+	b.WriteString("\n")
+	res.Checks.markdown(&b, "Checks and targets")
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -970,8 +952,5 @@ func runOutlook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := writeTo(*out, stdout, func(w io.Writer) error { return writeOutlookMarkdown(w, res) }); err != nil {
 		return err
 	}
-	if failed := res.Failed(); len(failed) > 0 {
-		return fmt.Errorf("%w:\n  %s", errChecksFailed, strings.Join(failed, "\n  "))
-	}
-	return nil
+	return res.Checks.err()
 }

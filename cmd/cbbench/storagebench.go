@@ -75,7 +75,7 @@ type storageResult struct {
 	PayloadBytes int // the payload size of the records, as generated
 	Seed         uint64
 	Backends     []storageBackend
-	Checks       []davCheck
+	Checks       checks
 }
 
 // A storageBackend is what was measured against one backend.
@@ -109,21 +109,6 @@ type storagePhase struct {
 // bytes; 0 where /proc does not tell.
 type serverMemory struct {
 	RSS, Anon, File, HWM int64
-}
-
-func (res *storageResult) check(name string, ok bool, format string, args ...any) {
-	res.Checks = append(res.Checks, davCheck{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
-}
-
-// Failed lists the correctness checks that failed.
-func (res *storageResult) Failed() []string {
-	var out []string
-	for _, c := range res.Checks {
-		if !c.OK {
-			out = append(out, c.Name+": "+c.Detail)
-		}
-	}
-	return out
 }
 
 func (sb *storageBench) progress(format string, args ...any) {
@@ -448,7 +433,7 @@ func (r *storageRig) login(ctx context.Context, clients int) error {
 			return nil
 		})
 	})
-	r.res.check(fmt.Sprintf("%s: every user's first request answers 200", r.be.Name), err == nil && bad.none(), "failures: %s", &bad)
+	r.res.Checks.add(fmt.Sprintf("%s: every user's first request answers 200", r.be.Name), err == nil && bad.none(), "failures: %s", &bad)
 	return err
 }
 
@@ -480,7 +465,7 @@ func (r *storageRig) load(ctx context.Context, clients int) error {
 			return nil
 		})
 	})
-	r.res.check(fmt.Sprintf("%s, %s: every POST answers 200 with all its ids in success", r.be.Name, clientsLabel(clients)),
+	r.res.Checks.add(fmt.Sprintf("%s, %s: every POST answers 200 with all its ids in success", r.be.Name, clientsLabel(clients)),
 		err == nil && bad.none(), "failures: %s", &bad)
 	return err
 }
@@ -556,7 +541,7 @@ func (r *storageRig) read(ctx context.Context, clients int) error {
 			return nil
 		})
 	})
-	r.res.check(fmt.Sprintf("%s, %s: every read of a user returns exactly %d records", r.be.Name, clientsLabel(clients), sb.Records),
+	r.res.Checks.add(fmt.Sprintf("%s, %s: every read of a user returns exactly %d records", r.be.Name, clientsLabel(clients), sb.Records),
 		err == nil && bad.none(), "failures: %s", &bad)
 	return err
 }
@@ -640,7 +625,7 @@ func (r *storageRig) verify(ctx context.Context, conns, clients int) error {
 		}
 		return nil
 	})
-	r.res.check(fmt.Sprintf("%s, %s: each user reads back exactly the ids and payloads it wrote", r.be.Name, clientsLabel(clients)),
+	r.res.Checks.add(fmt.Sprintf("%s, %s: each user reads back exactly the ids and payloads it wrote", r.be.Name, clientsLabel(clients)),
 		err == nil && bad.none(), "failures: %s", &bad)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
@@ -676,10 +661,7 @@ func writeStorageMarkdown(w io.Writer, res *storageResult) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("### Checks\n\n| check | result | detail |\n|---|---|---|\n")
-	for _, c := range res.Checks {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.Name, yesNo(c.OK), c.Detail)
-	}
+	res.Checks.markdown(&b, "Checks")
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -757,8 +739,5 @@ func runStorage(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := writeTo(*out, stdout, func(w io.Writer) error { return writeStorageMarkdown(w, res) }); err != nil {
 		return err
 	}
-	if failed := res.Failed(); len(failed) > 0 {
-		return fmt.Errorf("%w:\n  %s", errChecksFailed, strings.Join(failed, "\n  "))
-	}
-	return nil
+	return res.Checks.err()
 }

@@ -111,8 +111,8 @@ func TestStorageBenchmark(t *testing.T) {
 // checkStorageResult asserts what a run of sb must have measured.
 func checkStorageResult(t *testing.T, sb *storageBench, res *storageResult) {
 	t.Helper()
-	if failed := res.Failed(); len(failed) > 0 {
-		t.Errorf("checks failed:\n%s", strings.Join(failed, "\n"))
+	if err := res.Checks.err(); err != nil {
+		t.Errorf("checks failed: %v", err)
 	}
 	if len(res.Checks) != 1+3*len(sb.Clients) {
 		t.Errorf("%d checks, want %d", len(res.Checks), 1+3*len(sb.Clients))
