@@ -92,7 +92,7 @@ func (r *run) match(ctx context.Context, items []connectors.Item, newHub []*hubC
 		}
 		claimed[id] = true
 		hc := cardOf[id]
-		merged, conflicts := r.merge(nil, hc.card, r.fill(r.keepRicher(it.Card, hc.card), hc.card))
+		merged, conflicts := r.merge(nil, hc.card, r.complete(it.Card, hc.card))
 		a := &action{record: id, remote: it.ID, etag: it.ETag, base: merged, conflicts: conflicts,
 			hubChangedAt: hc.Modified, remoteChange: true}
 		if hashString(merged) != hashString(hc.card) {

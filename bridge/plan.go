@@ -70,10 +70,25 @@ type pair struct {
 
 func (r *run) remoteHash(c *mapping.Card) string { return hashString(r.caps.Project(c)) }
 
+// complete returns the remote's card of a contact with what the remote
+// could not keep of from (the hub's version) given back: from's own
+// version of what the user did not change there (keepRicher), then what
+// the remote cannot store or dropped (fill). from is projected and
+// normalised once, for both.
+func (r *run) complete(remote, from *mapping.Card) *mapping.Card {
+	var proj, norm *mapping.Card
+	if n, ok := r.acct.Connector.(connectors.Normalizer); ok && from != nil {
+		proj = r.caps.Project(from)
+		norm = n.Normalize(proj)
+	}
+	return r.fill(keepRicher(remote, proj, norm), from, norm)
+}
+
 // fill gives a remote card back what the remote cannot store, from the
 // version of the contact it was projected from: a property the remote lacks
-// is not a property the user deleted.
-func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
+// is not a property the user deleted. norm is what a connectors.Normalizer
+// makes of from projected (nil for other remotes).
+func (r *run) fill(remote, from, norm *mapping.Card) *mapping.Card {
 	if r.caps.Properties == nil || from == nil {
 		return remote
 	}
@@ -87,7 +102,7 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 		have[mapping.PropertyKey(p)]++
 	}
 	back := make([]bool, len(from.Props))
-	lost := r.droppedByRemote(from)
+	lost := droppedByRemote(from, norm)
 	for i, p := range from.Props {
 		limit, stored := r.caps.Properties[p.Name]
 		counts[p.Name]++
@@ -115,7 +130,8 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 }
 
 // droppedByRemote marks the properties of from that a remote which is a
-// connectors.Normalizer keeps nothing of, although it stores properties of
+// connectors.Normalizer (norm: what it makes of from projected) keeps
+// nothing of, although it stores properties of
 // their name: a fax number where Outlook has slots for voice numbers only,
 // a second mobile number where it has one mobile slot, a relation other
 // than spouse or child, the second of two equal ORG values. Such a value
@@ -127,12 +143,10 @@ func (r *run) fill(remote, from *mapping.Card) *mapping.Card {
 // the same value. Of a name's properties left unaccounted for, as many as
 // the remote keeps fewer values of that name are dropped, the last ones
 // (the remote fills its slots in order); the others it kept changed.
-func (r *run) droppedByRemote(from *mapping.Card) []bool {
-	n, ok := r.acct.Connector.(connectors.Normalizer)
-	if !ok {
+func droppedByRemote(from, norm *mapping.Card) []bool {
+	if norm == nil {
 		return nil
 	}
-	norm := n.Normalize(r.caps.Project(from))
 	value := func(p mapping.Property) string {
 		return p.Name + "\x00" + strings.ToLower(strings.TrimSpace(p.Value))
 	}
@@ -174,14 +188,13 @@ func (r *run) droppedByRemote(from *mapping.Card) []bool {
 // (a hub card) replaced by from's own version wherever the user did not
 // change it on the remote (mapping.Restore): a parameter or label the
 // remote has no room for is not lost when the contact is edited there.
-// Only for a connectors.Normalizer, which knows what it keeps.
-func (r *run) keepRicher(remote, from *mapping.Card) *mapping.Card {
-	n, ok := r.acct.Connector.(connectors.Normalizer)
-	if !ok || from == nil {
+// Only for a connectors.Normalizer, which knows what it keeps: proj is
+// from projected, norm what the Normalizer makes of it (nil otherwise).
+func keepRicher(remote, proj, norm *mapping.Card) *mapping.Card {
+	if norm == nil {
 		return remote
 	}
-	proj := r.caps.Project(from)
-	return mapping.Restore(remote, n.Normalize(proj), proj)
+	return mapping.Restore(remote, norm, proj)
 }
 
 // merge resolves a contact both sides changed, by the run's policy.
@@ -383,7 +396,7 @@ func (r *run) decide(id string, l link, p *pair, base *mapping.Card) *action {
 			a.base, a.remoteHash, a.remoteETag = p.remote.Card, r.remoteHash(p.remote.Card), p.remote.ETag
 			break
 		}
-		full := r.fill(r.keepRicher(p.remote.Card, p.cur.card), p.cur.card)
+		full := r.complete(p.remote.Card, p.cur.card)
 		a.base, a.remoteHash, a.remoteETag = full, r.remoteHash(p.remote.Card), p.remote.ETag
 		if hashString(full) == l.HubHash {
 			a.linkOnly = true
@@ -395,7 +408,7 @@ func (r *run) decide(id string, l link, p *pair, base *mapping.Card) *action {
 		if from == nil {
 			from = p.hub.card
 		}
-		full := r.fill(r.keepRicher(p.remote.Card, from), from)
+		full := r.complete(p.remote.Card, from)
 		merged, conflicts := r.merge(base, p.hub.card, full)
 		a.conflicts, a.base = conflicts, merged
 		if hashString(merged) != hashString(p.hub.card) {
